@@ -1,0 +1,27 @@
+"""Box formats: one module per family of syntaxes, registered through the `register_box_formats` hook.
+
+Look formats up with `get_format`, which goes through the plugin registry so that third-party
+formats are peers of the built-in ones.
+"""
+
+from __future__ import annotations
+
+from ..frames import Frame
+from .base import BoxFormat, rerender
+from .grid import GridFormat
+
+CANONICAL_FORMAT = "giqa_grid"  # the syntax benchmark files store boxes in
+
+
+def get_format(name: str, frame: Frame | str | None = None) -> BoxFormat:
+    """A registered format by name, with its default frame or the one given (a `Frame` or a spec)."""
+    from ...plugins import registry
+    from ..frames import parse_frame
+
+    cls = registry().formats.get(name)
+    if isinstance(frame, str):
+        frame = parse_frame(frame)
+    return cls(frame=frame)
+
+
+__all__ = ["BoxFormat", "CANONICAL_FORMAT", "GridFormat", "get_format", "rerender"]

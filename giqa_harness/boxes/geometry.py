@@ -1,0 +1,85 @@
+"""`Box`: the one coordinate system of the harness.
+
+A box is normalized corner coordinates ``(x1, y1, x2, y2)`` in ``[0, 1]`` relative to the *original*
+image, with ``x1 <= x2`` and ``y1 <= y2``. Nothing else crosses a module boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True, order=True)
+class Box:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    def __post_init__(self) -> None:
+        values = (self.x1, self.y1, self.x2, self.y2)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
+            raise ValueError(f"Box corners must be finite numbers in [0, 1], got {values}")
+        if self.x1 > self.x2 or self.y1 > self.y2:
+            raise ValueError(f"Box corners must satisfy x1 <= x2 and y1 <= y2, got {values}")
+
+    @classmethod
+    def from_corners(cls, x1: float, y1: float, x2: float, y2: float) -> "Box | None":
+        """Forgiving constructor for model output: swaps reversed corners and clips to [0, 1].
+
+        Returns None when any value is NaN or infinite (such a box carries no position).
+        """
+        values = (x1, y1, x2, y2)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            return None
+        x1, x2 = sorted((_clip01(x1), _clip01(x2)))
+        y1, y2 = sorted((_clip01(y1), _clip01(y2)))
+        return cls(float(x1), float(y1), float(x2), float(y2))
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.x1, self.y1, self.x2, self.y2)
+
+    def to_pixels(self, image_size: tuple[int, int]) -> tuple[float, float, float, float]:
+        w, h = image_size
+        return (self.x1 * w, self.y1 * h, self.x2 * w, self.y2 * h)
+
+
+def _clip01(v: float) -> float:
+    return min(1.0, max(0.0, float(v)))
+
+
+def intersection_area(a: Box, b: Box) -> float:
+    w = min(a.x2, b.x2) - max(a.x1, b.x1)
+    h = min(a.y2, b.y2) - max(a.y1, b.y1)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union. Two zero-area boxes have IoU 0 (nothing overlaps)."""
+    inter = intersection_area(a, b)
+    union = a.area + b.area - inter
+    return inter / union if union > 0 else 0.0
+
+
+def enclosing_box(boxes: Iterable[Box]) -> Box:
+    boxes = list(boxes)
+    if not boxes:
+        raise ValueError("enclosing_box needs at least one box")
+    return Box(min(b.x1 for b in boxes), min(b.y1 for b in boxes), max(b.x2 for b in boxes), max(b.y2 for b in boxes))
+
+
+WHOLE_IMAGE = Box(0.0, 0.0, 1.0, 1.0)

@@ -1,0 +1,65 @@
+"""The ``giqa-harness`` command line.
+
+``giqa-harness --model NAME --tasks a,b ...`` runs an evaluation (lmms-eval's flag vocabulary);
+sub-commands cover the rest. Each sub-command lives in its own module, imported only when used, so
+``--help`` and ``list`` never import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Sequence
+
+from ..errors import GiqaError
+
+# name -> (module under giqa_harness.cli, one-line summary)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "evaluate a model on tasks (the default when the first argument is a flag)"),
+    "list": ("listing", "list registered models, tasks or box formats"),
+    "plugins": ("listing", "list loaded plugins, their versions and what each registered"),
+    "validate": ("validate", "check task YAML files (schema, metrics, helpers, data)"),
+    "parse": ("parse", "parse a model answer into boxes (or --render boxes into a model's syntax)"),
+    "leaderboard": ("leaderboard", "collect results.json files into a CSV/Markdown table like the paper's Table 5"),
+    "rescore": ("rescore", "re-score logged samples without running any model"),
+    "report": ("report", "render an HTML report with predicted and reference boxes"),
+    "annotate": ("annotate", "build GIQA training data from images and quality descriptions"),
+    "train": ("train", "fine-tune an entrant on annotated data from a recipe"),
+    "export-lmms-tasks": ("lmms_export", "write GIQA tasks as an lmms-eval --include_path folder"),
+}
+
+
+def usage() -> str:
+    from .run import build_parser
+
+    width = max(len(n) for n in COMMANDS)
+    lines = [build_parser().format_help().rstrip(), "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += ["", "Run `giqa-harness COMMAND --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if args[0] == "--version":
+        from .. import __version__
+
+        print(f"giqa-harness {__version__}")
+        return 0
+    command = args[0] if args[0] in COMMANDS else "run"
+    rest = args[1:] if args[0] in COMMANDS else args
+    if not rest and command == "run" and args[0] not in COMMANDS:
+        print(usage())
+        return 0
+    module = importlib.import_module(f"{__name__}.{COMMANDS[command][0]}")
+    try:
+        return int(module.main(rest, command=command) or 0)
+    except GiqaError as exc:
+        print(f"giqa-harness {command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished samples are cached and a rerun with the same arguments resumes", file=sys.stderr)
+        return 130

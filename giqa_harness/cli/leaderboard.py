@@ -1,0 +1,36 @@
+"""``giqa-harness leaderboard RESULTS... -o leaderboard.csv [--markdown] [--reference]``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Sequence
+
+
+def main(argv: Sequence[str], command: str = "leaderboard") -> int:
+    from ..leaderboard import build_rows, to_csv, to_markdown
+    from ..output import atomic_write_text
+
+    p = argparse.ArgumentParser(prog="giqa-harness leaderboard", description=__doc__)
+    p.add_argument("results", nargs="*", help="results.json files or run folders")
+    p.add_argument("-o", "--output", type=Path, help="CSV file to write (default: print CSV)")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table instead of CSV")
+    p.add_argument("--reference", action="store_true", help="add the paper's published Table 5 rows")
+    p.add_argument("--names", default="", help="comma-separated method names, one per results file")
+    p.add_argument("--des_task", help="task read for the DES columns (default: the first *_des task)")
+    p.add_argument("--vqa_task", help="task read for the VQA columns (default: the first *_vqa task)")
+    p.add_argument("--no_ci", action="store_true", help="leave out the 95%% interval columns")
+    args = p.parse_args(list(argv))
+    if not args.results and not args.reference:
+        p.error("give at least one results file (or --reference for the published rows)")
+    names = [n.strip() for n in args.names.split(",")] if args.names else None
+    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task)
+    if args.markdown:
+        print(to_markdown(rows, with_ci=not args.no_ci))
+    csv_text = to_csv(rows, with_ci=not args.no_ci)
+    if args.output:
+        atomic_write_text(args.output, csv_text)
+        print(f"wrote {args.output} ({len(rows)} rows)")
+    elif not args.markdown:
+        print(csv_text, end="")
+    return 0

@@ -1,0 +1,80 @@
+"""``giqa-harness validate [TASK|FILE.yaml ...]``: check task definitions without running a model.
+
+Checks the schema, that every metric and the box format are registered, that ``!function`` helpers
+resolve inside the task folder, and (with ``--data``) that the dataset loads and its images exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Sequence
+
+
+def validate_task(task, check_data: bool) -> list[str]:
+    from ..datasets import load_docs
+    from ..errors import GiqaError
+    from ..plugins import registry
+    from ..task import FunctionRef
+
+    problems = []
+    reg = registry()
+    for spec in task.metrics:
+        if spec.name not in reg.metrics:
+            problems.append(f"metric {spec.name!r} is not registered")
+    if task.box_format not in reg.formats:
+        problems.append(f"box_format {task.box_format!r} is not registered")
+    builder = task.dataset.get("builder")
+    if isinstance(builder, FunctionRef):
+        try:
+            builder.resolve()
+        except GiqaError as exc:
+            problems.append(str(exc))
+    if check_data:
+        try:
+            docs = load_docs(task)
+            missing = [d.image for d in docs if not Path(d.image).is_file()]
+            if missing:
+                problems.append(f"{len(missing)} images missing, e.g. {missing[0]}")
+        except GiqaError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def main(argv: Sequence[str], command: str = "validate") -> int:
+    from ..task import parse_task, read_yaml, task_index
+
+    p = argparse.ArgumentParser(prog="giqa-harness validate", description=__doc__)
+    p.add_argument("targets", nargs="*", help="task names, groups or YAML files (default: every registered task)")
+    p.add_argument("--data", action="store_true", help="also load each task's data and check its images")
+    args = p.parse_args(list(argv))
+    failures = 0
+    index = task_index()
+    tasks = []
+    for target in args.targets or index.names():
+        path = Path(target)
+        if path.suffix in (".yaml", ".yml") and path.is_file():
+            try:
+                item = parse_task(path.resolve(), read_yaml(path.resolve()))
+            except Exception as exc:
+                print(f"FAIL {path}: {exc}")
+                failures += 1
+                continue
+            tasks.extend(index.resolve(list(item.tasks)) if hasattr(item, "tasks") else [item])
+        else:
+            tasks.extend(index.resolve([target]))
+    if not args.targets:
+        for error in index.errors:
+            print(f"FAIL {error}")
+            failures += 1
+    for task in {t.name: t for t in tasks}.values():
+        problems = validate_task(task, args.data)
+        status = "ok  " if not problems else "FAIL"
+        print(f"{status} {task.name} ({task.path})")
+        for problem in problems:
+            print(f"     - {problem}")
+        failures += bool(problems)
+    return 1 if failures else 0
+
+
+

@@ -1,0 +1,176 @@
+"""Reading a task's samples from a local folder (JSON/JSONL + images) or a Hugging Face dataset.
+
+Record schema (one JSON object per sample; see docs/data.md)::
+
+    {"id": "0001_des", "image": "images/0001.png",
+     "question": "Describe and evaluate the quality of the image.",
+     "answer": "The [sky](<0, 59>) is over-exposed ...",
+     "kind": "des" | "vqa_yn" | "vqa_w",
+     "qtype": "yes" | "no" | "what" | "why" | "how",     # optional
+     "mode": "referring" | "grounding"}                   # optional, derived from the markup if absent
+
+Image paths are relative to the dataset folder and may not escape it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from .docs import KINDS, MODES, QUESTION_TYPES, Doc
+from .errors import DatasetError
+from .task import FunctionRef, TaskConfig, expand_env
+
+BENCH_HINT = (
+    "The official GIQA-Bench is not published yet. Put its records (giqa_bench.jsonl) and images in that "
+    "folder, or point GIQA_BENCH_DIR at them (schema: docs/data.md). Tasks that run without it: "
+    "giqa_synth, giqa_synth_des, giqa_synth_vqa (the embedded synthetic bench)."
+)
+
+
+def dataset_folder(task: TaskConfig) -> Path:
+    """The folder a task reads: built by its ``builder`` function, or its ``path``."""
+    spec = task.dataset
+    builder = spec.get("builder")
+    if isinstance(builder, FunctionRef):
+        folder = Path(builder.resolve()(**(spec.get("builder_args") or {})))
+    elif builder is not None:
+        raise DatasetError(f"{task.path}: dataset.builder must be written as !function module.attr")
+    elif "path" in spec:
+        folder = Path(expand_env(str(spec["path"])))
+        if not folder.is_absolute():
+            folder = (task.folder / folder).resolve()
+    else:
+        raise DatasetError(f"{task.path}: dataset needs 'path', 'builder' or 'hf_id'")
+    if not folder.is_dir():
+        raise DatasetError(f"task {task.name!r}: dataset folder {folder} does not exist. {BENCH_HINT}")
+    return folder
+
+
+def iter_records(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) from a JSONL file or a JSON list; errors name the file and line."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DatasetError(f"cannot read {file}: {exc}") from None
+    if file.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{file}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        if isinstance(data, dict) and isinstance(data.get("samples"), list):
+            data = data["samples"]
+        if not isinstance(data, list):
+            raise DatasetError(f"{file}: expected a JSON list of records (or {{'samples': [...]}})")
+        for i, record in enumerate(data):
+            yield i + 1, record
+        return
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{file}:{lineno}: invalid JSON: {exc.msg}") from None
+
+
+def safe_join(root: Path, relative: str, where: str) -> Path:
+    """``root / relative`` that may not escape ``root`` (no ``..``, no absolute paths, no links out)."""
+    root = root.resolve()
+    candidate = (root / relative).resolve()
+    if candidate != root and root not in candidate.parents:
+        raise DatasetError(f"{where}: path {relative!r} escapes the dataset folder {root}")
+    return candidate
+
+
+def record_to_doc(record: Any, root: Path, where: str) -> Doc:
+    if not isinstance(record, dict):
+        raise DatasetError(f"{where}: a record must be a JSON object")
+    for key in ("id", "image", "question", "answer", "kind"):
+        if key not in record:
+            raise DatasetError(f"{where}: missing field {key!r}")
+    for key in ("question", "answer", "image"):
+        if not isinstance(record[key], str):
+            raise DatasetError(f"{where}: field {key!r} must be a string")
+    kind = record["kind"]
+    if kind not in KINDS:
+        raise DatasetError(f"{where}: field 'kind' is {kind!r}; expected one of {list(KINDS)}")
+    qtype = record.get("qtype")
+    if qtype is not None and qtype not in QUESTION_TYPES:
+        raise DatasetError(f"{where}: field 'qtype' is {qtype!r}; expected one of {list(QUESTION_TYPES)}")
+    mode = record.get("mode")
+    if mode is not None and mode not in MODES:
+        raise DatasetError(f"{where}: field 'mode' is {mode!r}; expected one of {list(MODES)}")
+    if mode is None and kind != "des":
+        mode = "referring" if "](<" in record["question"] else "grounding" if "](<" in record["answer"] else None
+    size = record.get("image_size")
+    known = {"id", "image", "question", "answer", "kind", "qtype", "mode", "image_size"}
+    return Doc(
+        doc_id=str(record["id"]),
+        image=str(safe_join(root, record["image"], where)),
+        question=record["question"],
+        answer=record["answer"],
+        kind=kind,
+        qtype=qtype,
+        mode=mode,
+        image_size=tuple(size) if isinstance(size, list) and len(size) == 2 else None,  # type: ignore[arg-type]
+        extra={k: v for k, v in record.items() if k not in known},
+    )
+
+
+def _matches(doc: Doc, filt: dict[str, list[str]]) -> bool:
+    return all(getattr(doc, key) in allowed for key, allowed in filt.items())
+
+
+def load_docs(task: TaskConfig, limit: int | None = None) -> list[Doc]:
+    """The task's docs in file order, filtered, first ``limit`` of them. Duplicate ids are an error."""
+    if "hf_id" in task.dataset:
+        docs = _load_hf(task)
+    else:
+        root = dataset_folder(task)
+        file = root / str(task.dataset.get("file", "data.jsonl"))
+        if not file.is_file():
+            raise DatasetError(f"task {task.name!r}: records file {file} not found. {BENCH_HINT}")
+        image_root = safe_join(root, str(task.dataset.get("image_root", ".")), str(task.path))
+        docs = [record_to_doc(rec, image_root, f"{file}:{line}") for line, rec in iter_records(file)]
+    seen: set[str] = set()
+    for doc in docs:
+        if doc.doc_id in seen:
+            raise DatasetError(f"task {task.name!r}: duplicate id {doc.doc_id!r}")
+        seen.add(doc.doc_id)
+    docs = [d for d in docs if _matches(d, task.filter)]
+    return docs[:limit] if limit is not None else docs
+
+
+def _load_hf(task: TaskConfig) -> list[Doc]:
+    """A Hugging Face dataset with the same fields; PIL images are written once to a local cache."""
+    try:
+        import datasets  # type: ignore[import-not-found]
+    except ImportError:
+        raise DatasetError(
+            f"task {task.name!r} reads the Hugging Face dataset {task.dataset['hf_id']!r}, which needs "
+            "'pip install datasets'"
+        ) from None
+    from .paths import cache_root
+
+    hf_id = str(task.dataset["hf_id"])
+    split = str(task.dataset.get("split", "test"))
+    try:
+        ds = datasets.load_dataset(hf_id, split=split)
+    except Exception as exc:
+        raise DatasetError(f"task {task.name!r}: cannot load {hf_id!r} split {split!r}: {exc}. {BENCH_HINT}") from None
+    root = cache_root() / "hf_images" / hf_id.replace("/", "__")
+    root.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for i, row in enumerate(ds):
+        row = dict(row)
+        image = row.get("image")
+        if not isinstance(image, str):
+            name = f"{row.get('id', i)}.png"
+            target = safe_join(root, name, f"{hf_id}[{i}]")
+            if not target.exists():
+                image.convert("RGB").save(target)
+            row["image"] = name
+        docs.append(record_to_doc(row, root, f"{hf_id}[{i}]"))
+    return docs

@@ -1,0 +1,402 @@
+"""The evaluator: the one place that orchestrates a run, caches and writes files.
+
+docs -> requests (questions re-rendered in the model's box syntax) -> cached, batched
+``adapter.generate`` -> answers parsed in the model's format -> metrics -> results.json and samples.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .boxes.formats import CANONICAL_FORMAT, get_format, rerender
+from .boxes.grounded import GroundedText
+from .cache import CachedLLM, ResponseCache, cache_key
+from .datasets import load_docs
+from .distributed import Shard, current_shard
+from .docs import Doc
+from .errors import ConfigError, GiqaError
+from .metrics.base import MetricContext, Sample, compute_metric
+from .models import ModelAdapter, Request
+from .output import atomic_write_json, atomic_write_jsonl, redact
+from .plugins import registry
+from .task import TaskConfig, task_index
+
+RESULTS_SCHEMA_VERSION = 1
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run; recorded (secrets redacted) in results.json."""
+
+    model: str
+    tasks: list[str]
+    model_args: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = 1
+    limit: int | None = None
+    output_path: Path | None = None
+    log_samples: bool = False
+    judge: str | None = None
+    judge_args: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    bootstrap: int = 1000
+    cache_path: Path | None = None  # default: <output_path>/cache.sqlite
+    use_cache: bool = True
+    progress: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return redact(
+            {
+                "model": self.model,
+                "model_args": self.model_args,
+                "tasks": self.tasks,
+                "batch_size": self.batch_size,
+                "limit": self.limit,
+                "judge": self.judge,
+                "judge_args": self.judge_args,
+                "seed": self.seed,
+                "bootstrap": self.bootstrap,
+            }
+        )
+
+
+@dataclass
+class Prepared:
+    """A doc ready to generate, or the reason it cannot be."""
+
+    doc: Doc
+    key: str = ""
+    question: str = ""
+    image_size: tuple[int, int] | None = None
+    referring: GroundedText | None = None
+    answer: str | None = None
+    failure: str | None = None
+    cached: bool = False
+
+
+def read_image_size(path: str) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size
+
+
+def load_image(path: str) -> Any:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+def _describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Evaluator:
+    def __init__(self, config: RunConfig, adapter: ModelAdapter | None = None, shard: Shard | None = None) -> None:
+        if config.batch_size < 1:
+            raise ConfigError(f"--batch_size must be at least 1, got {config.batch_size}")
+        self.config = config
+        self.registry = registry()
+        self.tasks = task_index().resolve(config.tasks)
+        self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
+        self.shard = shard or current_shard()
+        if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):
+            raise ConfigError("data-parallel evaluation needs --output_path (ranks share its response cache)")
+        self.canonical = get_format(CANONICAL_FORMAT)
+        cache_path = config.cache_path or (config.output_path / "cache.sqlite" if config.output_path else None)
+        self.cache = ResponseCache(cache_path) if (config.use_cache and cache_path) else None
+        self.judge = build_judge(config.judge, config.judge_args, self.cache) if config.judge else None
+
+    # -- generation ---------------------------------------------------------------------------
+
+    def prepare(self, task: TaskConfig, docs: Sequence[Doc]) -> list[Prepared]:
+        fmt = self.adapter.box_format
+        identity = self.adapter.identity()
+        out = []
+        for doc in docs:
+            item = Prepared(doc)
+            try:
+                item.image_size = doc.image_size or read_image_size(doc.image)
+            except Exception as exc:  # missing or unreadable image: recorded, the run goes on
+                item.failure = f"image {doc.image}: {_describe_error(exc)}"
+                out.append(item)
+                continue
+            question = task.format_question(doc.question)
+            item.question, item.referring = rerender(question, self.canonical, fmt, item.image_size)
+            item.key = cache_key(
+                model=identity, task=task.name, version=task.version, doc=doc.doc_id,
+                question=item.question, generation=task.generation_kwargs,
+            )
+            out.append(item)
+        return out
+
+    def generate(self, task: TaskConfig, items: list[Prepared]) -> None:
+        """Fill ``answer`` (or ``failure``) for every item; cached answers are reused, new ones stored
+        as each batch finishes."""
+        todo = [it for it in items if it.failure is None]
+        if self.cache is not None and todo:
+            found = self.cache.get_many([it.key for it in todo])
+            for it in todo:
+                if it.key in found:
+                    it.answer, it.cached = found[it.key], True
+        pending = [it for it in todo if it.answer is None]
+        bar = _progress(len(pending), f"{task.name}", self.config.progress)
+        try:
+            for start in range(0, len(pending), self.config.batch_size):
+                batch = pending[start : start + self.config.batch_size]
+                self._generate_batch(task, batch)
+                if self.cache is not None:
+                    self.cache.put_many({it.key: it.answer for it in batch if it.answer is not None})
+                bar.update(len(batch))
+        finally:
+            bar.close()
+
+    def _generate_batch(self, task: TaskConfig, batch: list[Prepared]) -> None:
+        requests: list[Request] = []
+        ready: list[Prepared] = []
+        for it in batch:
+            try:
+                image = load_image(it.doc.image)
+            except Exception as exc:
+                it.failure = f"image {it.doc.image}: {_describe_error(exc)}"
+                continue
+            assert it.image_size is not None and it.referring is not None
+            requests.append(
+                Request(
+                    doc_id=it.doc.doc_id, task=task.name, question=it.question, image=image,
+                    image_size=it.image_size, referring=it.referring.groundings, raw_question=it.doc.question,
+                    kind=it.doc.kind, generation_kwargs=dict(task.generation_kwargs),
+                )
+            )
+            ready.append(it)
+        if not requests:
+            return
+        try:
+            answers = self._call(requests)
+        except Exception:
+            # Isolate the failing sample(s): answer one by one, so one bad input loses nothing else.
+            for it, req in zip(ready, requests):
+                try:
+                    it.answer = self._call([req])[0]
+                except Exception as exc:
+                    it.failure = f"model error: {_describe_error(exc)}"
+            return
+        for it, answer in zip(ready, answers):
+            it.answer = answer
+
+    def _call(self, requests: list[Request]) -> list[str]:
+        answers = self.adapter.generate(requests)
+        if not isinstance(answers, list) or len(answers) != len(requests):
+            raise GiqaError(
+                f"adapter {self.adapter.name!r} returned {len(answers) if isinstance(answers, list) else type(answers).__name__}"
+                f" answers for {len(requests)} requests"
+            )
+        return [a if isinstance(a, str) else str(a) for a in answers]
+
+    # -- scoring ------------------------------------------------------------------------------
+
+    def score(self, task: TaskConfig, items: list[Prepared]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return score_samples(
+            task, items, self.adapter.box_format, self.adapter.emits_boxes, self.judge,
+            seed=self.config.seed, bootstrap=self.config.bootstrap,
+        )
+
+    def run(self) -> dict[str, Any]:
+        started = time.perf_counter()
+        task_results: dict[str, Any] = {}
+        logged: dict[str, list[dict[str, Any]]] = {}
+        try:
+            for task in self.tasks:
+                t0 = time.perf_counter()
+                docs = load_docs(task, self.config.limit)
+                items = self.prepare(task, self.shard.select(docs))
+                t1 = time.perf_counter()
+                self.generate(task, items)
+                t2 = time.perf_counter()
+                if self.shard.world_size > 1:
+                    # Every rank answered its shard into the shared cache; rank 0 reads them all back.
+                    self.shard.barrier()
+                    if not self.shard.is_main:
+                        continue
+                    items = self.prepare(task, docs)
+                    self.generate(task, items)
+                result, samples = self.score(task, items)
+                t3 = time.perf_counter()
+                result["timings"] = {"prepare_s": t1 - t0, "generate_s": t2 - t1, "score_s": t3 - t2}
+                result["cache"] = {"reused": sum(it.cached for it in items), "generated": sum(
+                    1 for it in items if it.answer is not None and not it.cached)}
+                task_results[task.name] = result
+                logged[task.name] = samples
+        finally:
+            self.adapter.close()
+        if not self.shard.is_main:
+            return {}
+        results = self.results_document(task_results, time.perf_counter() - started)
+        if self.config.output_path is not None:
+            self.write(results, logged)
+        if self.judge is not None:
+            self.judge.close()
+        return results
+
+    def results_document(self, task_results: dict[str, Any], wall: float) -> dict[str, Any]:
+        return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
+            "giqa_harness_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "config": self.config.to_json(),
+            "model": {
+                **redact(self.adapter.identity()),
+                "box_format": self.adapter.box_format.describe(),
+                "emits_boxes": self.adapter.emits_boxes,
+            },
+            "judge": redact(self.judge.identity()) if self.judge is not None else None,
+            "tasks_config": {t.name: t.to_json() for t in self.tasks},
+            "results": task_results,
+            "environment": environment_versions(),
+            "timings": {"total_s": wall},
+        }
+
+    def write(self, results: dict[str, Any], logged: dict[str, list[dict[str, Any]]]) -> None:
+        out = self.config.output_path
+        assert out is not None
+        if self.config.log_samples:
+            for name, rows in logged.items():
+                atomic_write_jsonl(out / f"samples_{name}.jsonl", rows)
+        atomic_write_json(out / "results.json", results)
+
+
+def score_samples(
+    task: TaskConfig,
+    items: Sequence[Prepared],
+    box_format: Any,
+    emits_boxes: bool,
+    judge: Any,
+    seed: int = 0,
+    bootstrap: int = 1000,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Parse answers, run the task's metrics, and build the task result and the sample log rows.
+
+    Shared by a live run and by `rescore`, so that both give identical numbers for identical answers.
+    """
+    reg = registry()
+    canonical = get_format(CANONICAL_FORMAT)
+    samples: list[Sample] = []
+    rows: list[dict[str, Any]] = []
+    failures = []
+    parse_dropped = 0
+    for it in items:
+        doc = it.doc
+        row: dict[str, Any] = {
+            "doc_id": doc.doc_id, "task": task.name, "kind": doc.kind, "qtype": doc.qtype, "mode": doc.mode,
+            "image": doc.image, "image_size": list(it.image_size) if it.image_size else None,
+            "question": doc.question, "prompt": it.question, "answer": it.answer, "reference": doc.answer,
+        }
+        if it.failure is not None or it.answer is None:
+            reason = it.failure or "no answer"
+            failures.append({"doc_id": doc.doc_id, "reason": reason})
+            row.update(failed=reason, scores={})
+            rows.append(row)
+            continue
+        size = it.image_size or (1, 1)
+        try:
+            prediction = box_format.parse(it.answer, size)
+        except Exception as exc:  # third-party formats may break the never-raise rule; contain it
+            prediction = GroundedText(text=it.answer, plain=it.answer, meta={"parse_error": _describe_error(exc)})
+        parse_dropped += prediction.dropped
+        reference = canonical.parse(doc.answer, size)
+        question = canonical.parse(doc.question, size)
+        samples.append(Sample(doc, it.answer, prediction, reference, question, emits_boxes))
+        row.update(
+            failed=None, parsed=prediction.to_json(), reference_groundings=reference.to_json()["groundings"],
+            question_groundings=question.to_json()["groundings"],
+        )
+        rows.append(row)
+    ok_rows = [r for r in rows if r["failed"] is None]
+    metrics: dict[str, Any] = {}
+    judge_prompts = task.judge_prompts
+    for spec in task.metrics:
+        metric = reg.metrics.get(spec.name)
+        context = MetricContext(judge=judge, options={**spec.options, "judge_prompts": judge_prompts}, seed=seed)
+        result, values = compute_metric(metric, samples, context, n_resamples=bootstrap)
+        metrics[spec.name] = {**result.to_json(), "label": getattr(metric, "label", "") or spec.name}
+        for row, value in zip(ok_rows, values):
+            row.setdefault("scores", {})[spec.name] = value
+    for row in ok_rows:
+        row.setdefault("scores", {})
+    result = {
+        "version": task.version,
+        "metrics": metrics,
+        "n_samples": len(items),
+        "n_scored": len(samples),
+        "n_failed": len(failures),
+        "failures": failures,
+        "boxes_dropped_by_parser": parse_dropped,
+        "kinds": _count(doc_kind(it.doc) for it in items),
+    }
+    return result, rows
+
+
+def doc_kind(doc: Doc) -> str:
+    return doc.kind if doc.kind == "des" else f"{doc.kind}:{doc.qtype or '?'}:{doc.mode or '?'}"
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def build_adapter(name: str, model_args: dict[str, Any]) -> ModelAdapter:
+    cls = registry().models.get(name)
+    try:
+        return cls(**model_args)
+    except TypeError as exc:
+        raise ConfigError(f"model {name!r}: bad --model_args ({exc})") from None
+
+
+def build_judge(spec: str, options: dict[str, Any], cache: ResponseCache | None) -> Any:
+    from .llm import build_backend
+
+    backend = build_backend(spec, **options)
+    return CachedLLM(backend, cache) if cache is not None else backend
+
+
+def environment_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version(), "platform": platform.platform()}
+    for dist in ("numpy", "pillow", "torch", "transformers", "pycocoevalcap", "vllm"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    if not enabled or total == 0:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="sample", dynamic_ncols=True)
+
+
+def evaluate(config: RunConfig, adapter: ModelAdapter | None = None) -> dict[str, Any]:
+    """Run an evaluation and return the results document (also written under ``output_path``)."""
+    return Evaluator(config, adapter=adapter).run()
+

@@ -1,0 +1,191 @@
+"""The leaderboard: any number of results.json files as one table laid out like the paper's Table 5.
+
+Values are on the paper's scales (mIoU, Tag-Recall and accuracies in [0, 1]; BLEU@4 x 100; LLM-Score
+x 25). ``N/A`` marks a metric that does not apply (a model that emits no boxes); an empty cell marks one
+that was not computed (e.g. no judge), with the reason in results.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import DatasetError
+
+# (column title, task side, metric name, digits) in the order of Table 5.
+COLUMNS: list[tuple[str, str, str, int]] = [
+    ("DES mIoU", "des", "miou", 4),
+    ("DES Tag-Recall", "des", "tag_recall", 4),
+    ("BLEU@4", "des", "bleu4", 2),
+    ("LLM-Score", "des", "llm_score", 2),
+    ("VQA mIoU", "vqa", "miou", 4),
+    ("VQA Tag-Recall", "vqa", "tag_recall", 4),
+    ("Acc(Y)", "vqa", "acc_y", 4),
+    ("Acc(W)", "vqa", "acc_w", 4),
+    ("Acc(Total)", "vqa", "acc_total", 4),
+]
+
+NA = "N/A"
+
+# The published Table 5 of the Grounding-IQA paper (shared/reference/metrics.md), for reference rows.
+_PUBLISHED = """\
+General|LLaVA-v1.5-7B|N/A|N/A|2.82|47.00|N/A|N/A|0.4444|0.5167|0.4733
+General|LLaVA-v1.5-13B|N/A|N/A|3.00|49.00|N/A|N/A|0.3888|0.5250|0.4433
+General|LLaVA-v1.6-7B|N/A|N/A|3.04|50.50|N/A|N/A|0.4889|0.5333|0.5067
+General|mPLUG-Owl2-7B|N/A|N/A|3.62|48.25|N/A|N/A|0.5889|0.5250|0.5633
+Ground|Shikra-7B|0.4506|0.4768|0.40|27.00|0.4126|0.4359|0.5333|0.3917|0.4767
+Ground|Kosmos-2-1.6B|0.4946|0.3448|2.63|39.25|0.4982|0.4103|0.3889|0.4750|0.4233
+Ground|Ferret-7B|0.6458|0.6778|3.16|43.75|0.5393|0.5769|0.4111|0.4875|0.4417
+Ground|GroundingGPT-7B|0.4967|0.5391|1.99|32.50|0.3845|0.5321|0.5444|0.5250|0.5367
+IQA|DepictQA-Wild-7B|N/A|N/A|3.34|56.50|N/A|N/A|0.4333|0.5458|0.4783
+IQA|Q-Instruct (LLaVA-v1.5-7B)|N/A|N/A|22.69|58.25|N/A|N/A|0.6444|0.5375|0.6017
+IQA|Q-Instruct (LLaVA-v1.5-13B)|N/A|N/A|19.01|57.25|N/A|N/A|0.6222|0.5417|0.5900
+IQA|Q-Instruct (mPLUG-Owl2-7B)|N/A|N/A|21.46|62.00|N/A|N/A|0.6111|0.5375|0.5817
+Ours|Grounding-IQA (LLaVA-v1.5-7B)|0.5763|0.5283|19.02|60.00|0.5180|0.5961|0.7777|0.5458|0.6850
+Ours|Grounding-IQA (LLaVA-v1.5-13B)|0.6302|0.5548|20.24|60.50|0.6830|0.7564|0.7889|0.5542|0.6950
+Ours|Grounding-IQA (LLaVA-v1.6-7B)|0.6583|0.5981|19.17|60.00|0.5459|0.6538|0.8333|0.5625|0.7250
+Ours|Grounding-IQA (mPLUG-Owl2-7B)|0.5955|0.5474|22.87|63.00|0.6031|0.7372|0.8444|0.5875|0.7417
+"""
+
+
+@dataclass
+class Row:
+    group: str
+    method: str
+    cells: dict[str, str]  # column title -> formatted value
+    intervals: dict[str, str]  # column title -> "[lo, hi]" or ""
+    note: str = ""
+
+
+def published_rows() -> list[Row]:
+    rows = []
+    for line in _PUBLISHED.strip().splitlines():
+        group, method, *values = line.split("|")
+        rows.append(Row(group, method, dict(zip((c[0] for c in COLUMNS), values)), {}, "published (paper)"))
+    return rows
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    file = path / "results.json" if path.is_dir() else path
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"no results file at {file}") from None
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{file}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+
+
+def _side_tasks(results: dict[str, Any], des_task: str | None, vqa_task: str | None) -> dict[str, str | None]:
+    names = list(results.get("results", {}))
+
+    def pick(explicit: str | None, suffix: str) -> str | None:
+        if explicit:
+            return explicit if explicit in names else None
+        return next((n for n in names if n.endswith(suffix)), None)
+
+    return {"des": pick(des_task, "_des"), "vqa": pick(vqa_task, "_vqa")}
+
+
+def _fmt(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def run_row(results: dict[str, Any], method: str | None = None, des_task: str | None = None,
+            vqa_task: str | None = None) -> Row:
+    sides = _side_tasks(results, des_task, vqa_task)
+    cells: dict[str, str] = {}
+    intervals: dict[str, str] = {}
+    notes = []
+    for title, side, metric, digits in COLUMNS:
+        task = sides[side]
+        entry = results["results"].get(task, {}).get("metrics", {}).get(metric) if task else None
+        if entry is None:
+            cells[title], intervals[title] = "", ""
+            continue
+        value = entry.get("value")
+        if value is None:
+            reason = entry.get("reason") or ""
+            cells[title] = NA if reason.startswith("N/A") else ""
+            intervals[title] = ""
+            continue
+        cells[title] = _fmt(value, digits)
+        ci = entry.get("ci95")
+        intervals[title] = f"[{_fmt(ci[0], digits)}, {_fmt(ci[1], digits)}]" if ci else ""
+    failed = sum(r.get("n_failed", 0) for r in results.get("results", {}).values())
+    if failed:
+        notes.append(f"{failed} failed samples")
+    model = results.get("model", {})
+    if method is None:
+        args = model.get("model_args", {}) or {}
+        pretrained = args.get("pretrained") or args.get("path")
+        method = model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
+    tasks = ",".join(t for t in sides.values() if t)
+    return Row("run", method, cells, intervals, "; ".join([tasks] + notes))
+
+
+def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
+               des_task: str | None = None, vqa_task: str | None = None) -> list[Row]:
+    paths = list(paths)
+    names = names or []
+    rows = published_rows() if reference else []
+    for i, path in enumerate(paths):
+        rows.append(run_row(load_results(path), names[i] if i < len(names) else None, des_task, vqa_task))
+    return rows
+
+
+def header(with_ci: bool = True) -> list[str]:
+    titles = [c[0] for c in COLUMNS]
+    return ["Group", "Method", *titles, *([f"{t} 95% CI" for t in titles] if with_ci else []), "Note"]
+
+
+def to_csv(rows: list[Row], with_ci: bool = True) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header(with_ci))
+    for row in rows:
+        titles = [c[0] for c in COLUMNS]
+        writer.writerow([row.group, row.method, *(row.cells.get(t, "") for t in titles),
+                         *((row.intervals.get(t, "") for t in titles) if with_ci else ()), row.note])
+    return buf.getvalue()
+
+
+def to_markdown(rows: list[Row], with_ci: bool = False) -> str:
+    titles = [c[0] for c in COLUMNS]
+    head = ["Group", "Method", *titles]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = []
+        for t in titles:
+            value = row.cells.get(t, "") or "–"
+            if with_ci and row.intervals.get(t):
+                value += f" {row.intervals[t]}"
+            cells.append(value)
+        lines.append("| " + " | ".join([row.group, row.method, *cells]) + " |")
+    return "\n".join(lines)
+
+
+def format_run_table(results: dict[str, Any]) -> str:
+    """The per-task metric table printed at the end of a run."""
+    lines = []
+    for task, res in results.get("results", {}).items():
+        lines.append(f"{task}  ({res['n_scored']} scored, {res['n_failed']} failed)")
+        width = max([len(m.get("label") or n) for n, m in res["metrics"].items()] + [6])
+        for name, m in res["metrics"].items():
+            label = (m.get("label") or name).ljust(width)
+            if m.get("value") is None:
+                lines.append(f"  {label}  {m.get('reason', 'not computed')}")
+            else:
+                ci = m.get("ci95")
+                ci_text = f"  95% CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
+                lines.append(f"  {label}  {m['value']:.4f}{ci_text}  (n={m['n']})")
+        if res.get("failures"):
+            for failure in res["failures"][:5]:
+                lines.append(f"  failed {failure['doc_id']}: {failure['reason']}")
+            if len(res["failures"]) > 5:
+                lines.append(f"  ... {len(res['failures']) - 5} more failures in results.json")
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""The metric contract.
+
+A metric scores a batch of samples (one JSON-able value per sample, ``None`` where it does not apply)
+and aggregates a list of those values into one number. Because aggregation is a function of the
+per-sample values alone, the evaluator can bootstrap any metric, corpus-level BLEU included (its
+per-sample values are n-gram statistics), and `rescore` can recompute everything from a log.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+
+if TYPE_CHECKING:
+    from ..boxes.grounded import GroundedText
+    from ..docs import Doc
+    from ..llm.base import LLMBackend
+
+
+class NotComputed(Exception):
+    """Raised by a metric that cannot be computed for this run (no judge, no boxes anywhere...).
+
+    The reason is reported in results.json instead of a number; it is never silently a 0.
+    """
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a metric sees for one finished doc."""
+
+    doc: "Doc"
+    answer: str
+    prediction: "GroundedText"  # the answer parsed with the model's own format and frame
+    reference: "GroundedText"  # doc.answer parsed with the canonical format
+    question: "GroundedText"  # doc.question parsed with the canonical format
+    model_emits_boxes: bool = True
+
+
+@dataclass
+class MetricContext:
+    """Shared resources for one task's scoring: the judge, options from the task YAML, a seed."""
+
+    judge: "LLMBackend | None" = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    cache_dir: str | None = None
+
+
+class Metric(ABC):
+    """Base class of every metric. ``name`` is what task YAML lists; ``label`` is the column title."""
+
+    name: ClassVar[str]
+    label: ClassVar[str] = ""
+    kinds: ClassVar[tuple[str, ...]] = ("des", "vqa_yn", "vqa_w")
+    needs_judge: ClassVar[bool] = False
+    needs_boxes: ClassVar[bool] = False  # N/A for models that never emit boxes
+
+    def applies(self, sample: Sample) -> bool:
+        return sample.doc.kind in self.kinds
+
+    @abstractmethod
+    def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
+        """One value per sample (``None`` where it does not apply). May raise `NotComputed`."""
+
+    @abstractmethod
+    def aggregate(self, values: Sequence[Any]) -> float | None:
+        """The task-level number from the non-None per-sample values; None when undefined."""
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    name: str
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = 0
+    reason: str | None = None  # why the value is missing, when it is
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": self.value, "n": self.n}
+        if self.ci_low is not None:
+            out["ci95"] = [self.ci_low, self.ci_high]
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def bootstrap_ci(
+    values: Sequence[Any], aggregate: Any, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Percentile bootstrap over samples: resample the per-sample values with replacement and
+    aggregate each resample. Seeded, so the interval is reproducible."""
+    if len(values) < 2 or n_resamples <= 0:
+        return None, None
+    rng = random.Random(seed)
+    n = len(values)
+    stats = []
+    for _ in range(n_resamples):
+        resample = [values[rng.randrange(n)] for _ in range(n)]
+        stat = aggregate(resample)
+        if stat is not None:
+            stats.append(stat)
+    if not stats:
+        return None, None
+    stats.sort()
+    lo_idx = int((1 - level) / 2 * (len(stats) - 1))
+    hi_idx = int((1 + level) / 2 * (len(stats) - 1) + 0.5)
+    return stats[lo_idx], stats[min(hi_idx, len(stats) - 1)]
+
+
+def compute_metric(
+    metric: Metric, samples: Sequence[Sample], context: MetricContext, n_resamples: int = 1000
+) -> tuple[MetricResult, list[Any]]:
+    """Score, aggregate and bootstrap one metric; returns the result and the per-sample values."""
+    applicable = [s for s in samples if metric.applies(s)]
+    values: list[Any] = [None] * len(samples)
+    if metric.needs_boxes and applicable and not any(s.model_emits_boxes for s in applicable):
+        return MetricResult(metric.name, None, reason="N/A: the model emits no boxes"), values
+    if not applicable:
+        return MetricResult(metric.name, None, reason="no samples of the kinds this metric scores"), values
+    try:
+        scored = metric.score(applicable, context)
+    except NotComputed as exc:
+        return MetricResult(metric.name, None, n=len(applicable), reason=str(exc)), values
+    index = {id(s): i for i, s in enumerate(samples)}
+    for sample, value in zip(applicable, scored):
+        values[index[id(sample)]] = value
+    present = [v for v in scored if v is not None]
+    try:
+        value = metric.aggregate(present)
+    except NotComputed as exc:
+        return MetricResult(metric.name, None, n=len(present), reason=str(exc)), values
+    if value is None:
+        return MetricResult(metric.name, None, n=len(present), reason="undefined on these samples"), values
+    lo, hi = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed)
+    return MetricResult(metric.name, float(value), lo, hi, n=len(present)), values

@@ -1,0 +1,146 @@
+"""The narrow, batched model contract every adapter implements.
+
+The evaluator hands an adapter a batch of `Request` objects and gets back one answer string per
+request, in order. Everything else (prompt templates, image preprocessing, tokenization) is the
+adapter's own business; the adapter declares its `BoxFormat` (with its `Frame`) so the evaluator can
+render referring boxes for it and parse its answers back without guessing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .boxes.formats.base import BoxFormat
+    from .boxes.grounded import Grounding
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    """One generation request.
+
+    ``question`` is already rendered in the adapter's own box syntax and frame (referring boxes
+    included); ``referring`` holds the same boxes in original-image coordinates, for adapters that pass
+    boxes out of band (Ferret's region masks, Kosmos-2's ``bboxes=``). ``image`` is the original RGB
+    image; the adapter applies its own frame (padding, crop). ``raw_question`` is the canonical text.
+    """
+
+    doc_id: str
+    task: str
+    question: str
+    image: "Image.Image"
+    image_size: tuple[int, int]
+    referring: tuple["Grounding", ...] = ()
+    raw_question: str = ""
+    kind: str = "des"
+    generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ModelAdapter(ABC):
+    """Base class of every model adapter.
+
+    Subclasses set ``name`` (the ``--model`` value), ``description`` and ``install`` (what to pip
+    install), and ``emits_boxes`` (False for models that never write boxes: their mIoU and
+    Tag-Recall are N/A). ``box_format`` is set in ``__init__``. Heavy imports happen in ``__init__``.
+    """
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    install: ClassVar[str] = "pip install giqa-harness"
+    requires: ClassVar[tuple[str, ...]] = ()  # importable modules needed to load; see `can_load`
+    emits_boxes: ClassVar[bool] = True
+    default_box_format: ClassVar[str] = "giqa_grid"
+
+    box_format: "BoxFormat"
+
+    @abstractmethod
+    def generate(self, requests: Sequence[Request]) -> list[str]:
+        """One answer per request, same order. Must not depend on how requests are batched."""
+
+    def close(self) -> None:
+        """Release memory or connections; called once when the run ends."""
+
+    def identity(self) -> dict[str, Any]:
+        """What identifies this model's answers (goes into the response cache key and results.json).
+
+        Defaults to the class name and the model arguments it was built with, secrets removed.
+        """
+        return {"model": self.name, "model_args": dict(getattr(self, "model_args", {}))}
+
+    @classmethod
+    def can_load(cls) -> tuple[bool, str]:
+        """Whether this adapter's own dependencies import here, without importing them."""
+        missing = [m for m in cls.requires if importlib.util.find_spec(m.split(".")[0]) is None]
+        if missing:
+            return False, f"missing {', '.join(missing)} ({cls.install})"
+        return True, "ok"
+
+    @classmethod
+    def frame_summary(cls) -> str:
+        """The default format and frame, for `giqa-harness list models` (no instantiation)."""
+        return cls.default_box_format
+
+
+def parse_model_args(text: str | None) -> dict[str, Any]:
+    """``k=v,k2=v2`` -> dict, with ``true``/``false``/numbers converted. Values may not contain commas
+    unless quoted with single or double quotes."""
+    if not text:
+        return {}
+    out: dict[str, Any] = {}
+    for item in _split_top_level(text):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"bad --model_args item {item!r}: expected key=value")
+        out[key.strip()] = coerce_value(value.strip())
+    return out
+
+
+def _split_top_level(text: str) -> list[str]:
+    items, current, quote = [], [], None
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                current.append(ch)
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ",":
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return items
+
+
+def coerce_value(value: str) -> Any:
+    low = value.lower()
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    if low in ("none", "null"):
+        return None
+    for conv in (int, float):
+        try:
+            return conv(value)
+        except ValueError:
+            pass
+    return value
+
+
+def bool_arg(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ConfigError(f"model argument {name!r} must be true or false, got {value!r}")

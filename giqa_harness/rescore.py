@@ -1,0 +1,85 @@
+"""Re-scoring logged samples without running any model.
+
+A run logged with ``--log_samples`` holds, per doc, the doc fields, the prompt, the raw answer and the
+reference. `rescore_run` parses the answers again with the run's declared box format and frame and
+recomputes every metric of the (current) task definitions, e.g. after adding ``--judge``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .boxes.formats import get_format
+from .cache import CachedLLM, ResponseCache
+from .docs import Doc
+from .errors import DatasetError
+from .evaluator import Prepared, build_judge, environment_versions, score_samples
+from .leaderboard import load_results
+from .output import atomic_write_json, atomic_write_jsonl, read_jsonl, redact
+from .task import task_index
+
+
+def doc_from_row(row: dict[str, Any]) -> Doc:
+    return Doc(
+        doc_id=str(row["doc_id"]), image=row["image"], question=row["question"], answer=row["reference"],
+        kind=row["kind"], qtype=row.get("qtype"), mode=row.get("mode"),
+        image_size=tuple(row["image_size"]) if row.get("image_size") else None,  # type: ignore[arg-type]
+    )
+
+
+def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = None,
+                judge_args: dict[str, Any] | None = None, seed: int | None = None,
+                bootstrap: int | None = None) -> dict[str, Any]:
+    """Recompute the metrics of a logged run; writes results.json (and samples) under ``output``."""
+    results = load_results(run_dir)
+    config = results.get("config", {})
+    seed = config.get("seed", 0) if seed is None else seed
+    bootstrap = config.get("bootstrap", 1000) if bootstrap is None else bootstrap
+    fmt_info = results["model"]["box_format"]
+    box_format = get_format(fmt_info["name"], fmt_info.get("frame"))
+    emits_boxes = bool(results["model"].get("emits_boxes", True))
+    output = output or run_dir
+    cache = ResponseCache(output / "cache.sqlite")
+    judge_backend: CachedLLM | Any = build_judge(judge, judge_args or {}, cache) if judge else None
+    index = task_index()
+    new_results: dict[str, Any] = {}
+    logged: dict[str, list[dict[str, Any]]] = {}
+    for task_name in results.get("results", {}):
+        log = run_dir / f"samples_{task_name}.jsonl"
+        if not log.is_file():
+            raise DatasetError(f"{log} not found: rescoring needs a run made with --log_samples")
+        task = index.resolve([task_name])[0]
+        items = []
+        for row in read_jsonl(log):
+            doc = doc_from_row(row)
+            items.append(Prepared(doc=doc, question=row.get("prompt", ""), answer=row.get("answer"),
+                                  failure=row.get("failed"), image_size=doc.image_size))
+        result, rows = score_samples(task, items, box_format, emits_boxes, judge_backend, seed=seed, bootstrap=bootstrap)
+        result["rescored_from"] = str(log)
+        new_results[task_name] = result
+        logged[task_name] = rows
+    doc = dict(results)
+    doc["results"] = new_results
+    doc["judge"] = redact(judge_backend.identity()) if judge_backend is not None else results.get("judge")
+    doc["config"] = {**config, "judge": judge or config.get("judge"), "seed": seed, "bootstrap": bootstrap}
+    doc["environment"] = environment_versions()
+    output.mkdir(parents=True, exist_ok=True)
+    for name, rows in logged.items():
+        atomic_write_jsonl(output / f"samples_{name}.jsonl", rows)
+    atomic_write_json(output / "results.json", doc)
+    if judge_backend is not None:
+        judge_backend.close()
+    cache.close()
+    return doc
+
+
+def log_to_replay(run_dir: Path, target: Path) -> int:
+    """Turn a run's sample logs into a replay file of ``{task, doc_id, answer}``; returns the count."""
+    rows = []
+    for log in sorted(Path(run_dir).glob("samples_*.jsonl")):
+        for row in read_jsonl(log):
+            if row.get("answer") is not None:
+                rows.append({"task": row["task"], "doc_id": row["doc_id"], "answer": row["answer"]})
+    atomic_write_jsonl(target, rows)
+    return len(rows)

@@ -1,0 +1,283 @@
+"""Task definitions: YAML files read with a safe loader, validated into `TaskConfig`.
+
+Schema (every key but ``task`` optional; see docs/tasks.md)::
+
+    task: giqa_des                 # name used by --tasks
+    version: 1                     # bump when prompts or data change: it is part of the cache key
+    description: ...
+    include: _base.yaml            # merge another YAML of the same folder under this one
+    dataset:
+      path: ${GIQA_BENCH_DIR:-~/.cache/giqa_harness/giqa_bench}   # a folder (local data)
+      file: giqa_bench.jsonl       # records inside it (JSON list or JSONL)
+      hf_id: org/name              # or a Hugging Face dataset id (needs `datasets`)
+      split: test
+      builder: !function synth_source.build   # or Python that returns the folder to read
+    filter: {kind: [des], qtype: [yes, no], mode: [referring]}
+    prompt: {prefix: "", suffix: ""}          # wrapped around each question
+    generation_kwargs: {max_new_tokens: 512, do_sample: false}
+    metrics: [des_miou, {name: llm_score, options: {...}}]
+    judge_prompts: {llm_score: "...", acc_w: "..."}
+
+A group is ``group: NAME`` with ``tasks: [a, b]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .errors import TaskError, UnknownNameError
+
+TASK_KEYS = {
+    "task", "version", "description", "include", "dataset", "filter", "prompt", "generation_kwargs",
+    "metrics", "judge_prompts", "box_format", "metadata",
+}
+GROUP_KEYS = {"group", "tasks", "description", "include"}
+DATASET_KEYS = {"path", "file", "hf_id", "split", "builder", "builder_args", "image_root"}
+FILTER_KEYS = {"kind", "qtype", "mode"}
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """``!function module.attr``: Python resolved only from the task's own folder."""
+
+    target: str
+    folder: Path
+
+    def resolve(self) -> Callable[..., Any]:
+        module_name, _, attr = self.target.rpartition(".")
+        if not module_name or not attr:
+            raise TaskError(f"!function {self.target!r} in {self.folder}: expected module.attribute")
+        file = (self.folder / (module_name.replace(".", "/") + ".py")).resolve()
+        if self.folder.resolve() not in file.parents or not file.is_file():
+            raise TaskError(
+                f"!function {self.target!r}: {file.name} must be a Python file inside the task folder {self.folder}"
+            )
+        key = f"giqa_harness_task_helpers.{abs(hash(str(file)))}.{module_name}"
+        module = sys.modules.get(key)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(key, file)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[key] = module
+            spec.loader.exec_module(module)
+        try:
+            return getattr(module, attr)
+        except AttributeError:
+            raise TaskError(f"!function {self.target!r}: {file} has no attribute {attr!r}") from None
+
+
+def _make_loader(folder: Path) -> type[yaml.SafeLoader]:
+    class TaskLoader(yaml.SafeLoader):
+        pass
+
+    def function(loader: yaml.SafeLoader, node: yaml.Node) -> FunctionRef:
+        return FunctionRef(str(loader.construct_scalar(node)), folder)  # type: ignore[arg-type]
+
+    TaskLoader.add_constructor("!function", function)
+    return TaskLoader
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.load(fh, Loader=_make_loader(path.parent))  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise TaskError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise TaskError(f"{path}: a task file must be a mapping, got {type(data).__name__}")
+    include = data.pop("include", None)
+    if include:
+        base_path = (path.parent / str(include)).resolve()
+        if path.parent.resolve() not in base_path.parents:
+            raise TaskError(f"{path}: include {include!r} must stay inside the task folder")
+        if not base_path.is_file():
+            raise TaskError(f"{path}: include {include!r} not found at {base_path}")
+        data = _deep_merge(read_yaml(base_path), data)
+    return data
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def expand_env(value: str) -> str:
+    """``${VAR}`` and ``${VAR:-default}`` from the environment, then ``~``."""
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        return os.environ.get(name) or (default if default is not None else "")
+
+    return os.path.expanduser(_ENV.sub(sub, value))
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    name: str
+    path: Path
+    version: int | str = 0
+    description: str = ""
+    dataset: dict[str, Any] = field(default_factory=dict)
+    filter: dict[str, list[str]] = field(default_factory=dict)
+    prompt: dict[str, str] = field(default_factory=dict)
+    generation_kwargs: dict[str, Any] = field(default_factory=dict)
+    metrics: tuple[MetricSpec, ...] = ()
+    judge_prompts: dict[str, str] = field(default_factory=dict)
+    box_format: str = "giqa_grid"
+    plugin: str = ""
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def format_question(self, question: str) -> str:
+        return f"{self.prompt.get('prefix', '')}{question}{self.prompt.get('suffix', '')}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": str(self.path),
+            "plugin": self.plugin,
+            "dataset": {k: (v.target if isinstance(v, FunctionRef) else v) for k, v in self.dataset.items()},
+            "filter": self.filter,
+            "prompt": self.prompt,
+            "generation_kwargs": self.generation_kwargs,
+            "metrics": [{"name": m.name, "options": m.options} for m in self.metrics],
+            "box_format": self.box_format,
+        }
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    name: str
+    path: Path
+    tasks: tuple[str, ...]
+    description: str = ""
+
+
+def _check_keys(path: Path, where: str, data: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise TaskError(f"{path}: unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}")
+
+
+def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig | GroupConfig:
+    """Validate one YAML mapping into a task or a group, naming the file and field on any error."""
+    if "group" in data:
+        _check_keys(path, "a group", data, GROUP_KEYS)
+        tasks = data.get("tasks")
+        if not isinstance(tasks, list) or not tasks or not all(isinstance(t, str) for t in tasks):
+            raise TaskError(f"{path}: group {data['group']!r} needs 'tasks': a non-empty list of task names")
+        return GroupConfig(str(data["group"]), path, tuple(tasks), str(data.get("description", "")))
+    if "task" not in data:
+        raise TaskError(f"{path}: needs a 'task' (or 'group') key")
+    _check_keys(path, f"task {data['task']!r}", data, TASK_KEYS)
+    dataset = data.get("dataset") or {}
+    if not isinstance(dataset, dict):
+        raise TaskError(f"{path}: 'dataset' must be a mapping")
+    _check_keys(path, "dataset", dataset, DATASET_KEYS)
+    filt = data.get("filter") or {}
+    if not isinstance(filt, dict):
+        raise TaskError(f"{path}: 'filter' must be a mapping")
+    _check_keys(path, "filter", filt, FILTER_KEYS)
+    filt = {k: [v] if isinstance(v, str) else list(v) for k, v in filt.items()}
+    metrics = []
+    for i, item in enumerate(data.get("metrics") or []):
+        if isinstance(item, str):
+            metrics.append(MetricSpec(item))
+        elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            options = item.get("options") or {}
+            if not isinstance(options, dict):
+                raise TaskError(f"{path}: metrics[{i}].options must be a mapping")
+            metrics.append(MetricSpec(item["name"], dict(options)))
+        else:
+            raise TaskError(f"{path}: metrics[{i}] must be a name or {{name: ..., options: {{...}}}}")
+    for key in ("prompt", "generation_kwargs", "judge_prompts"):
+        if not isinstance(data.get(key) or {}, dict):
+            raise TaskError(f"{path}: {key!r} must be a mapping")
+    return TaskConfig(
+        name=str(data["task"]),
+        path=path,
+        version=data.get("version", 0),
+        description=str(data.get("description", "")).strip(),
+        dataset=dataset,
+        filter=filt,
+        prompt={k: str(v) for k, v in (data.get("prompt") or {}).items()},
+        generation_kwargs=dict(data.get("generation_kwargs") or {}),
+        metrics=tuple(metrics),
+        judge_prompts={k: str(v) for k, v in (data.get("judge_prompts") or {}).items()},
+        box_format=str(data.get("box_format", "giqa_grid")),
+        plugin=plugin,
+    )
+
+
+class TaskIndex:
+    """Every task and group below the registered task folders."""
+
+    def __init__(self, folders: list[tuple[Path, str]]) -> None:
+        self.tasks: dict[str, TaskConfig] = {}
+        self.groups: dict[str, GroupConfig] = {}
+        self.errors: list[str] = []
+        for folder, plugin in folders:
+            for path in sorted(folder.rglob("*.yaml")):
+                if path.name.startswith("_"):
+                    continue  # include-only fragments
+                try:
+                    item = parse_task(path, read_yaml(path), plugin)
+                except TaskError as exc:
+                    self.errors.append(str(exc))
+                    continue
+                target = self.groups if isinstance(item, GroupConfig) else self.tasks
+                target[item.name] = item  # type: ignore[assignment]
+
+    def names(self) -> list[str]:
+        return sorted(set(self.tasks) | set(self.groups))
+
+    def resolve(self, names: list[str]) -> list[TaskConfig]:
+        """Task and group names -> task configs, groups expanded, duplicates dropped, order kept."""
+        out: list[TaskConfig] = []
+        seen: set[str] = set()
+
+        def visit(name: str, stack: tuple[str, ...]) -> None:
+            if name in stack:
+                raise TaskError(f"group cycle: {' -> '.join(stack + (name,))}")
+            if name in self.groups:
+                for child in self.groups[name].tasks:
+                    visit(child, stack + (name,))
+            elif name in self.tasks:
+                if name not in seen:
+                    seen.add(name)
+                    out.append(self.tasks[name])
+            else:
+                raise UnknownNameError("task", name, self.names())
+
+        for name in names:
+            visit(name.strip(), ())
+        return out
+
+
+def task_index() -> TaskIndex:
+    from .plugins import registry
+
+    return TaskIndex(registry().task_dirs)
