@@ -31,3 +31,98 @@ def test_replay_run_writes_results_and_samples(tmp_path, tiny_task):
     first = rows[0]
     assert first["parsed"]["groundings"][0]["phrase"] == "sky"
     assert first["reference"].startswith("The [sky]")
+
+
+class FlakyAdapter(ModelAdapter):
+    """Raises on one doc: the evaluator must isolate it and lose nothing else."""
+
+    name = "flaky"
+
+    def __init__(self, bad="y2", api_key=None):
+        from giqa_harness.boxes.formats import get_format
+
+        self.box_format = get_format("giqa_grid")
+        self.bad = bad
+        self.model_args = {"bad": bad, "api_key": api_key}
+        self.calls = []
+
+    def generate(self, requests):
+        self.calls.append([r.doc_id for r in requests])
+        if any(r.doc_id == self.bad for r in requests):
+            raise RuntimeError(f"cannot answer {self.bad}")
+        return [f"Yes, the [sky](<0, 59>) for {r.doc_id}" for r in requests]
+
+
+class _FlakyPlugin:
+    @hookimpl
+    def register_models(self, register):
+        register(FlakyAdapter)
+
+
+def test_model_error_fails_only_that_sample_and_is_reported(tmp_path, tiny_task, plugin):
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    adapter = FlakyAdapter()
+    results = evaluate(RunConfig(model="flaky", tasks=[task], batch_size=4, output_path=tmp_path / "o",
+                                 progress=False), adapter=adapter)
+    res = results["results"][task]
+    assert res["n_failed"] == 1 and res["n_scored"] == 5
+    assert res["failures"] == [{"doc_id": "y2", "reason": "model error: RuntimeError: cannot answer y2"}]
+    # The batch holding the bad doc was retried one request at a time.
+    assert ["d1", "d2", "y1", "y2"] in adapter.calls and ["y1"] in adapter.calls
+
+
+def test_missing_and_unreadable_images_are_recorded_not_fatal(tmp_path, tiny_task):
+    from giqa_harness.testing.bench import default_records
+
+    records = default_records()
+    records[0] = {**records[0], "image": "images/missing.png"}
+    records[1] = {**records[1], "image": "images/broken.png"}
+    task = tiny_task(records=records)
+    (tmp_path / f"data_{task}" / "images" / "missing.png").unlink()
+    (tmp_path / f"data_{task}" / "images" / "broken.png").write_bytes(b"not a png")
+    answers = write_replay(tmp_path / "a.jsonl", {r["id"]: "Yes" for r in records})
+    res = evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task],
+                             progress=False))["results"][task]
+    reasons = {f["doc_id"]: f["reason"] for f in res["failures"]}
+    assert set(reasons) == {"d1", "d2"}
+    assert "missing.png" in reasons["d1"] and "FileNotFoundError" in reasons["d1"]
+    assert "broken.png" in reasons["d2"] and "UnidentifiedImageError" in reasons["d2"]
+    assert res["n_scored"] == 4
+
+
+def test_results_do_not_depend_on_batch_size(tmp_path, tiny_task):
+    task = tiny_task()
+    answers = write_replay(tmp_path / "a.jsonl", {i: "Yes, the [sky](<0, 59>)." for i in
+                                                   ["d1", "d2", "y1", "y2", "w1", "w2"]})
+    outs = []
+    for bs in (1, 4):
+        out = tmp_path / f"bs{bs}"
+        evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], batch_size=bs,
+                           output_path=out, log_samples=True, progress=False))
+        outs.append((out / f"samples_{task}.jsonl").read_text())
+    assert outs[0] == outs[1]
+
+
+def test_secrets_never_reach_results(tmp_path, tiny_task, plugin):
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    evaluate(RunConfig(model="flaky", model_args={"bad": "none", "api_key": "sk-SECRET123"}, tasks=[task],
+                       output_path=tmp_path / "o", log_samples=True, progress=False))
+    for file in (tmp_path / "o").iterdir():
+        if file.suffix in (".json", ".jsonl"):
+            assert "sk-SECRET123" not in file.read_text(), file
+
+
+def test_questions_are_rerendered_in_the_model_syntax(tmp_path, tiny_task, plugin):
+    """The echo of a referring question shows the box as the model's own format would write it."""
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    adapter = FlakyAdapter(bad="none")
+    seen = []
+    original = adapter.generate
+    adapter.generate = lambda reqs: (seen.extend(reqs), original(reqs))[1]
+    evaluate(RunConfig(model="flaky", tasks=[task], progress=False), adapter=adapter)
+    y1 = next(r for r in seen if r.doc_id == "y1")
+    assert y1.question == "Is the [sky](<0, 59>) over-exposed?"  # giqa_grid renders itself unchanged
+    assert y1.referring[0].phrase == "sky" and y1.image_size == (64, 48)

@@ -1,0 +1,99 @@
+"""Dataset records: clear errors that name the file, line and field; paths that cannot escape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from giqa_harness.datasets import load_docs
+from giqa_harness.errors import DatasetError
+from giqa_harness.task import TaskConfig
+
+
+def task_for(root, file="data.jsonl", **kw):
+    return TaskConfig(name="t", path=root / "t.yaml", dataset={"path": str(root), "file": file}, **kw)
+
+
+def write_records(root, records, file="data.jsonl"):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / file).write_text("\n".join(json.dumps(r) if isinstance(r, dict) else r for r in records) + "\n")
+
+
+GOOD = {"id": "a", "image": "img.png", "question": "Is the [sky](<0, 59>) bright?", "answer": "Yes.",
+        "kind": "vqa_yn", "qtype": "yes"}
+
+
+def test_mode_is_derived_from_where_the_box_is(tmp_path):
+    grounding = {**GOOD, "id": "b", "question": "Where is the blur?", "answer": "On the [car](<0, 21>).",
+                 "kind": "vqa_w", "qtype": "what"}
+    write_records(tmp_path, [GOOD, grounding])
+    docs = load_docs(task_for(tmp_path))
+    assert [d.mode for d in docs] == ["referring", "grounding"]
+    assert docs[0].image == str((tmp_path / "img.png").resolve())
+
+
+def test_invalid_json_names_file_and_line(tmp_path):
+    write_records(tmp_path, [GOOD, "{not json"])
+    with pytest.raises(DatasetError, match=r"data\.jsonl:2: invalid JSON"):
+        load_docs(task_for(tmp_path))
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("kind", "caption", "field 'kind' is 'caption'"),
+    ("qtype", "when", "field 'qtype' is 'when'"),
+    ("question", 3, "field 'question' must be a string"),
+])
+def test_bad_fields_are_named(tmp_path, field, value, message):
+    write_records(tmp_path, [{**GOOD, field: value}])
+    with pytest.raises(DatasetError, match=rf"data\.jsonl:1: {message}"):
+        load_docs(task_for(tmp_path))
+
+
+def test_missing_field_is_named(tmp_path):
+    record = dict(GOOD)
+    del record["answer"]
+    write_records(tmp_path, [record])
+    with pytest.raises(DatasetError, match=r"data\.jsonl:1: missing field 'answer'"):
+        load_docs(task_for(tmp_path))
+
+
+@pytest.mark.parametrize("image", ["../outside.png", "/etc/passwd", "sub/../../x.png"])
+def test_image_paths_may_not_escape_the_dataset(tmp_path, image):
+    write_records(tmp_path / "data", [{**GOOD, "image": image}])
+    with pytest.raises(DatasetError, match="escapes the dataset folder"):
+        load_docs(task_for(tmp_path / "data"))
+
+
+def test_symlink_out_of_the_dataset_is_refused(tmp_path):
+    (tmp_path / "secret.png").write_bytes(b"x")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "link.png").symlink_to(tmp_path / "secret.png")
+    write_records(tmp_path / "data", [{**GOOD, "image": "link.png"}])
+    with pytest.raises(DatasetError, match="escapes"):
+        load_docs(task_for(tmp_path / "data"))
+
+
+def test_duplicate_ids_are_an_error(tmp_path):
+    write_records(tmp_path, [GOOD, GOOD])
+    with pytest.raises(DatasetError, match="duplicate id 'a'"):
+        load_docs(task_for(tmp_path))
+
+
+def test_missing_benchmark_says_where_to_put_it_and_what_runs_without_it(tmp_path, monkeypatch):
+    from giqa_harness.task import task_index
+
+    monkeypatch.setenv("GIQA_BENCH_DIR", str(tmp_path / "nowhere"))
+    task = task_index().resolve(["giqa_des"])[0]
+    with pytest.raises(DatasetError) as info:
+        load_docs(task)
+    message = str(info.value)
+    assert str(tmp_path / "nowhere") in message
+    assert "GIQA_BENCH_DIR" in message and "giqa_synth" in message
+
+
+def test_filter_and_limit_keep_file_order(tmp_path):
+    recs = [{**GOOD, "id": f"r{i}", "kind": "vqa_yn" if i % 2 else "des"} for i in range(6)]
+    write_records(tmp_path, recs)
+    docs = load_docs(task_for(tmp_path, filter={"kind": ["vqa_yn"]}), limit=2)
+    assert [d.doc_id for d in docs] == ["r1", "r3"]
