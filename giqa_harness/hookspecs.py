@@ -7,7 +7,7 @@ A plugin is any module or object with functions decorated by `hookimpl`, listed 
     my_plugin = "my_package.giqa_plugin"
 
 Each hook receives a ``register`` callback; call it once per thing you contribute. Built-in models,
-formats, tasks, metrics and judges are registered through exactly these hooks.
+formats, tasks, metrics, judges and annotation detectors are registered through exactly these hooks.
 """
 
 from __future__ import annotations
@@ -62,4 +62,14 @@ def register_judges(register):
 
     Call ``register(scheme, factory)``: ``--judge scheme:rest`` calls ``factory(rest, **options)``,
     which returns a `giqa_harness.llm.base.LLMBackend`.
+    """
+
+
+@hookspec
+def register_detectors(register):
+    """Register open-vocabulary object detectors for the annotation pipeline.
+
+    Call ``register(detector_class)`` for each `giqa_harness.annotate.detect.Detector` subclass; its
+    ``name`` is the value of ``giqa-harness annotate --detector``. As with models, import torch or
+    transformers inside the detector's ``__init__``, never at module level.
     """

@@ -87,6 +87,7 @@ class Registry:
     formats: NamedRegistry[Any]
     metrics: NamedRegistry[Any]
     judges: NamedRegistry[Callable[..., Any]]
+    detectors: NamedRegistry[Any]
     task_dirs: list[tuple[Path, str]]
     plugins: dict[str, PluginInfo]
 
@@ -158,6 +159,7 @@ def registry() -> Registry:
             formats=NamedRegistry("box format"),
             metrics=NamedRegistry("metric"),
             judges=NamedRegistry("judge backend"),
+            detectors=NamedRegistry("detector"),
             task_dirs=[],
             plugins=_infos,
         )
@@ -192,6 +194,10 @@ def registry() -> Registry:
             reg.judges.add(scheme, factory, plugin)
             return scheme
 
+        def add_detector(plugin: str, cls: Any) -> str:
+            reg.detectors.add(cls.name, cls, plugin)
+            return cls.name
+
         def add_task_dir(plugin: str, path: str | Path) -> str:
             reg.task_dirs.append((Path(path).resolve(), plugin))
             return str(path)
@@ -200,6 +206,7 @@ def registry() -> Registry:
         collect("register_metrics", "metrics", add_metric)
         collect("register_judges", "judges", add_judge)
         collect("register_models", "models", add_model)
+        collect("register_detectors", "detectors", add_detector)
         collect("register_tasks", "task folders", add_task_dir)
         _registry = reg
         return reg
