@@ -80,7 +80,8 @@ def load_results(path: str | Path) -> dict[str, Any]:
         raise DatasetError(f"{file}:{exc.lineno}: invalid JSON: {exc.msg}") from None
 
 
-def _side_tasks(results: dict[str, Any], des_task: str | None, vqa_task: str | None) -> dict[str, str | None]:
+def side_tasks(results: dict[str, Any], des_task: str | None = None, vqa_task: str | None = None) -> dict[str, str | None]:
+    """Which task of a run feeds the DES columns and which the VQA columns (first ``*_des``/``*_vqa``)."""
     names = list(results.get("results", {}))
 
     def pick(explicit: str | None, suffix: str) -> str | None:
@@ -97,7 +98,7 @@ def _fmt(value: float, digits: int) -> str:
 
 def run_row(results: dict[str, Any], method: str | None = None, des_task: str | None = None,
             vqa_task: str | None = None) -> Row:
-    sides = _side_tasks(results, des_task, vqa_task)
+    sides = side_tasks(results, des_task, vqa_task)
     cells: dict[str, str] = {}
     intervals: dict[str, str] = {}
     notes = []
