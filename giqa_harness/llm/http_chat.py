@@ -1,0 +1,215 @@
+"""A small client for OpenAI-compatible ``/chat/completions`` endpoints (OpenAI, vLLM, SGLang,
+LMDeploy, ...), on the standard library alone. Shared by the ``openai:`` judge backend and the
+``openai`` model adapter.
+
+- bounded concurrency: at most ``concurrency`` requests in flight per client, across threads;
+- retries with exponential back-off and jitter on 429, 5xx, timeouts and connection errors, waiting
+  at least what a ``Retry-After`` header asks;
+- a reply that is not JSON or has no message text is retried, then reported as failed;
+- 401/403/404 raise at once (a wrong key or URL fails every request alike).
+
+The API key lives in a `Secret`, whose repr is ``***``; it goes into the Authorization header and
+nowhere else, and is scrubbed from any error text a server sends back.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import logging
+import os
+import random
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from ..errors import ConfigError, GiqaError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+FATAL_STATUSES = {401: "the API key was rejected", 403: "access is forbidden for this key",
+                  404: "no such endpoint or model"}
+MAX_RETRY_AFTER_S = 600.0  # a server asking for more than this is treated as asking for this
+ERROR_SNIPPET_CHARS = 300
+
+
+class EndpointError(GiqaError):
+    """The endpoint refuses every request alike (bad key, wrong URL or model name)."""
+
+
+class Secret:
+    """A string that never shows itself in a repr, a str() or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def read_api_key(env_name: str, required: bool) -> Secret | None:
+    """The key from environment variable ``env_name``; a `ConfigError` naming the variable (never a
+    value) when ``required`` and unset. Local servers usually need no key, hence optional by default."""
+    if not isinstance(env_name, str) or not env_name:
+        raise ConfigError("api_key_env must name an environment variable, e.g. api_key_env=OPENAI_API_KEY")
+    value = os.environ.get(env_name, "")
+    if not value:
+        if required:
+            raise ConfigError(f"the API key variable {env_name} is not set; export {env_name}=... before the run")
+        return None
+    return Secret(value)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """One request's outcome: the reply text, or why there is none."""
+
+    text: str | None
+    error: str | None = None
+    attempts: int = 1
+
+
+def check_base_url(base_url: str) -> str:
+    """``http(s)://host[:port]/path`` without credentials or a trailing slash."""
+    parsed = urllib.parse.urlsplit(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"base URL {base_url!r} must start with http:// or https://, e.g. http://localhost:8000/v1")
+    if parsed.username or parsed.password:
+        # Never echo it: the user just typed a credential into it.
+        raise ConfigError("the base URL must not hold credentials; put the key in an environment variable "
+                          "and name it with api_key_env=NAME")
+    return base_url.rstrip("/")
+
+
+def message_text(reply: Any) -> str | None:
+    """``choices[0].message.content`` of a chat-completions reply, or None when it is missing.
+    Content given as a list of parts (some servers do) is joined."""
+    try:
+        content = reply["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if isinstance(content, list):
+        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header (seconds, or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class ChatClient:
+    """Posts chat-completions bodies to ``{base_url}/chat/completions``."""
+
+    def __init__(self, base_url: str, api_key: Secret | None = None, concurrency: int = 8, timeout: float = 60.0,
+                 max_retries: int = 5, backoff: float = 1.0, max_backoff: float = 60.0) -> None:
+        self.base_url = check_base_url(base_url)
+        self.url = f"{self.base_url}/chat/completions"
+        self._api_key = api_key
+        self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
+        self.backoff, self.max_backoff = backoff, max_backoff
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"ChatClient({self.url!r}, concurrency={self.concurrency}, timeout={self.timeout})"
+
+    def post_many(self, bodies: Sequence[dict[str, Any]]) -> list[ChatResult]:
+        """One result per body, same order; requests run concurrently up to ``concurrency``."""
+        if len(bodies) <= 1:
+            return [self.post(body) for body in bodies]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)),
+                                thread_name_prefix="giqa-chat") as pool:
+            return list(pool.map(self.post, bodies))
+
+    def post(self, body: dict[str, Any]) -> ChatResult:
+        """One request, retried as the module docstring says."""
+        data = json.dumps(body).encode("utf-8")
+        error = "not sent"
+        for attempt in range(self.max_retries + 1):
+            wait: float | None = None
+            try:
+                status, payload, retry_after = self._send(data)
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                # Timeouts, refused or reset connections: worth another try.
+                reason = getattr(exc, "reason", None) or exc
+                error = f"{type(reason).__name__}: {self._scrub(str(reason))}" if str(reason) else type(reason).__name__
+            else:
+                if status == 200:
+                    text = self._parse(payload)
+                    if text is not None:
+                        return ChatResult(text, attempts=attempt + 1)
+                    error = f"reply is not a chat completion: {self._scrub(payload[:ERROR_SNIPPET_CHARS])!r}"
+                elif status in FATAL_STATUSES:
+                    raise EndpointError(f"HTTP {status} from {self.url}: {FATAL_STATUSES[status]} "
+                                        "(check the base URL, the model name and the API key variable)")
+                else:
+                    error = f"HTTP {status}: {self._scrub(payload[:ERROR_SNIPPET_CHARS])}"
+                    if status not in RETRY_STATUSES:
+                        return ChatResult(None, error, attempt + 1)
+                    wait = retry_after
+            if attempt == self.max_retries:
+                break
+            delay = self._delay(attempt, wait)
+            log.warning("chat request to %s failed (%s); retry %d of %d in %.2f s", self.url, error, attempt + 1,
+                        self.max_retries, delay)
+            time.sleep(delay)
+        return ChatResult(None, error, self.max_retries + 1)
+
+    def _send(self, data: bytes) -> tuple[int, str, float | None]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._api_key is not None:
+            headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
+        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+        with self._slots:
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.status, response.read().decode("utf-8", "replace"), None
+            except urllib.error.HTTPError as exc:
+                with exc:
+                    body = exc.read().decode("utf-8", "replace")
+                return exc.code, body, retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+
+    @staticmethod
+    def _parse(payload: str) -> str | None:
+        try:
+            return message_text(json.loads(payload))
+        except ValueError:
+            return None
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential back-off with jitter (half to all of the step), never shorter than Retry-After."""
+        step = min(self.max_backoff, self.backoff * 2**attempt)
+        delay = self._rng.uniform(step / 2, step)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
+        return delay
+
+    def _scrub(self, text: str) -> str:
+        if self._api_key is not None and self._api_key.reveal():
+            text = text.replace(self._api_key.reveal(), "***")
+        return text

@@ -1,0 +1,185 @@
+"""The ``openai:MODEL@BASE_URL`` backend against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from giqa_harness.errors import ConfigError
+from giqa_harness.llm import build_backend
+from giqa_harness.llm.http_chat import EndpointError, message_text, retry_after_seconds
+from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, parse_openai_target
+from giqa_harness.testing.chat_server import ChatServer, Reply
+
+KEY = "sk-test-Zq8vXy31SECRET"
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_key(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+
+
+def scripted(*replies):
+    """A handler answering with ``replies`` in turn, then echoing the prompt forever."""
+    queue = list(replies)
+
+    def handler(request):
+        return queue.pop(0) if queue else Reply.chat(f"echo: {request.last_user_text}")
+
+    return handler
+
+
+def judge(server, **options):
+    return build_backend(f"openai:judge-model@{server.base_url}", backoff=0.01, **options)
+
+
+def test_429_is_retried_after_the_time_retry_after_asks_for():
+    with ChatServer(scripted(Reply(429, '{"error": "slow down"}', {"Retry-After": "1"}))) as server:
+        started = time.perf_counter()
+        replies = judge(server).complete(["Rate this."])
+        elapsed = time.perf_counter() - started
+    assert replies == ["echo: Rate this."]
+    assert len(server.requests) == 2
+    assert elapsed >= 1.0  # the back-off alone would have waited about 0.01 s
+
+
+def test_500_is_retried_with_back_off():
+    with ChatServer(scripted(Reply(500, "internal"), Reply(503, "busy"))) as server:
+        backend = judge(server)
+        assert backend.complete(["Rate this."]) == ["echo: Rate this."]
+    assert len(server.requests) == 3
+    assert backend.last_errors == [None]
+
+
+def test_a_reply_slower_than_the_timeout_is_abandoned_and_retried():
+    with ChatServer(scripted(Reply.chat("too late", delay=2.0))) as server:
+        started = time.perf_counter()
+        replies = judge(server, timeout=0.3).complete(["Rate this."])
+        elapsed = time.perf_counter() - started
+    assert replies == ["echo: Rate this."]
+    assert len(server.requests) == 2
+    assert elapsed < 1.5  # it did not wait for the slow reply
+
+
+@pytest.mark.parametrize("garbage", ["<html>Bad gateway</html>", '{"object": "chat.completion"}',
+                                     '{"choices": []}', '{"choices": [{"message": {"content": null}}]}'])
+def test_a_reply_that_is_not_a_chat_completion_is_retried_then_failed(garbage):
+    with ChatServer(lambda request: Reply(200, garbage)) as server:
+        backend = judge(server, max_retries=2)
+        assert backend.complete(["Rate this."]) == [None]
+    assert len(server.requests) == 3
+    assert "not a chat completion" in backend.last_errors[0]
+
+
+def test_a_client_error_is_not_retried_and_fails_that_prompt_only():
+    def handler(request):
+        if "too long" in request.last_user_text:
+            return Reply(400, '{"error": "context length exceeded"}')
+        return Reply.chat("Score: 2")
+
+    with ChatServer(handler) as server:
+        backend = judge(server)
+        assert backend.complete(["fine", "too long", "fine too"]) == ["Score: 2", None, "Score: 2"]
+    assert len(server.requests) == 3
+    assert "HTTP 400" in backend.last_errors[1]
+
+
+def test_connection_refused_is_retried_then_failed():
+    with socket.socket() as probe:  # a port that nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    backend = build_backend(f"openai:m@http://127.0.0.1:{port}/v1", backoff=0.01, max_retries=2)
+    assert backend.complete(["hello"]) == [None]
+    assert "Connection" in backend.last_errors[0] or "refused" in backend.last_errors[0]
+
+
+def test_concurrency_is_bounded_and_replies_keep_their_order():
+    with ChatServer(lambda request: Reply.chat(request.last_user_text.upper(), delay=0.1)) as server:
+        prompts = [f"prompt {i}" for i in range(12)]
+        replies = judge(server, concurrency=3).complete(prompts)
+    assert replies == [p.upper() for p in prompts]
+    assert server.max_active == 3
+
+
+def test_request_body_carries_model_system_and_greedy_settings():
+    with ChatServer(scripted()) as server:
+        judge(server, max_tokens=64).complete(["Rate this."], system="You are a judge.", max_new_tokens=5)
+    body = server.requests[0].body
+    assert body["model"] == "judge-model"
+    assert body["messages"] == [{"role": "system", "content": "You are a judge."},
+                                {"role": "user", "content": "Rate this."}]
+    assert body["temperature"] == 0.0 and body["max_tokens"] == 5  # max_new_tokens wins over the default
+
+
+def test_api_key_goes_in_the_header_and_nowhere_else(monkeypatch, caplog):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    echo_key = Reply(400, json.dumps({"error": f"bad request for key {KEY}"}))
+    with ChatServer(scripted(Reply(500, f"upstream failed for {KEY}"), Reply.chat("ok"), echo_key)) as server:
+        backend = judge(server)
+        with caplog.at_level(logging.DEBUG):
+            assert backend.complete(["a"]) == ["ok"]
+            assert backend.complete(["b"]) == [None]
+    assert {r.headers["Authorization"] for r in server.requests} == {f"Bearer {KEY}"}
+    visible = " ".join([repr(backend), repr(backend.client), json.dumps(backend.identity()), caplog.text,
+                        str(backend.last_errors)])
+    assert KEY not in visible
+    assert "***" in backend.last_errors[0]  # the echoed key was scrubbed, the rest of the error kept
+
+
+def test_a_rejected_key_raises_without_showing_it(monkeypatch):
+    monkeypatch.setenv("MY_KEY", KEY)
+    with ChatServer(lambda request: Reply(401, json.dumps({"error": f"Incorrect API key {KEY}"}))) as server:
+        backend = judge(server, api_key_env="MY_KEY")
+        with pytest.raises(EndpointError, match="HTTP 401") as caught:
+            backend.complete(["a"])
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+    assert len(server.requests) == 1  # no point retrying a wrong key
+
+
+def test_no_key_means_no_authorization_header_and_a_named_variable_must_exist():
+    with ChatServer(scripted()) as server:
+        judge(server).complete(["a"])
+        assert "Authorization" not in server.requests[0].headers
+        with pytest.raises(ConfigError, match="JUDGE_KEY is not set"):
+            judge(server, api_key_env="JUDGE_KEY")
+
+
+def test_spec_parsing():
+    assert parse_openai_target("gpt-4o-mini@https://api.openai.com/v1/") == ("gpt-4o-mini", "https://api.openai.com/v1")
+    assert parse_openai_target("Qwen/Qwen2-7B@http://localhost:8000/v1") == ("Qwen/Qwen2-7B", "http://localhost:8000/v1")
+    assert parse_openai_target("gpt-4o-mini") == ("gpt-4o-mini", DEFAULT_BASE_URL)
+    with pytest.raises(ConfigError, match="openai:MODEL@BASE_URL"):
+        parse_openai_target("model@localhost:8000")
+    with pytest.raises(ConfigError, match="must not hold credentials") as caught:
+        parse_openai_target("m@http://user:hunter2@host/v1")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_unknown_judge_args_are_named():
+    with pytest.raises(ConfigError, match="unknown --judge_args concurency"):
+        build_backend("openai:m@http://127.0.0.1:1/v1", concurency=4)
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: retry now
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["choices", "message", "content", "text", "type", "role"]), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_message_text_never_raises_on_any_json(value):
+    assert message_text(value) is None or isinstance(message_text(value), str)
