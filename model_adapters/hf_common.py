@@ -218,6 +218,14 @@ def cut_at_stops(text: str, stops: Sequence[str]) -> str:
     return text[:cut]
 
 
+def check_prompt_template(template: str, *required: str) -> str:
+    """A user's ``prompt_template``: it must hold ``{question}`` and every other required marker."""
+    missing = [m for m in ("{question}", *required) if m not in template]
+    if missing:
+        raise ConfigError(f"prompt_template must contain {' and '.join(map(repr, missing))}, got {template!r}")
+    return template
+
+
 # -- images -----------------------------------------------------------------------------------------
 
 
@@ -345,7 +353,7 @@ def _quiet_transformers() -> None:
 
 
 __all__ = [
-    "DEFAULT_MAX_NEW_TOKENS", "HF_INSTALL", "HFLoadOptions", "HFVisionAdapter", "cut_at_stops",
+    "DEFAULT_MAX_NEW_TOKENS", "HF_INSTALL", "HFLoadOptions", "HFVisionAdapter", "check_prompt_template", "cut_at_stops",
     "default_device", "generation_settings", "load_model", "load_processor", "mean_pad_frame",
     "model_input_image", "read_config", "require_transformers", "resolve_box_format",
 ]

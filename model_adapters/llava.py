@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Any, ClassVar, Sequence
 
 from giqa_harness.boxes.frames import Frame, OriginalFrame
-from giqa_harness.errors import ConfigError, ModelLoadError
+from giqa_harness.errors import ModelLoadError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.models import Request
 
 from .hf_common import (
-    HFVisionAdapter, load_model, load_processor, mean_pad_frame, model_input_image, read_config, resolve_box_format,
+    HFVisionAdapter, check_prompt_template, load_model, load_processor, mean_pad_frame, model_input_image, read_config, resolve_box_format,
 )
 
 VICUNA_TEMPLATE = "USER: <image>\n{question} ASSISTANT:"
@@ -45,12 +45,6 @@ _VARIANTS = {
 def family_template(text_model_type: str | None) -> str:
     """The published prompt shape for a LLaVA whose language model is ``text_model_type``."""
     return MISTRAL_TEMPLATE if text_model_type == "mistral" else VICUNA_TEMPLATE
-
-
-def check_template(template: str, image_token: str) -> str:
-    if "{question}" not in template or image_token not in template:
-        raise ConfigError(f"prompt_template must contain {image_token!r} and '{{question}}', got {template!r}")
-    return template
 
 
 class LlavaAdapter(HFVisionAdapter):
@@ -78,7 +72,7 @@ class LlavaAdapter(HFVisionAdapter):
         self.box_format = resolve_box_format(format_name, self.default_frame(), box_format, frame)
         image_token = getattr(self.processor, "image_token", "<image>")
         if prompt_template:
-            self.template = check_template(str(prompt_template), image_token)
+            self.template = check_prompt_template(str(prompt_template), image_token)
         elif getattr(self.processor, "chat_template", None):
             self.template = None
         else:
