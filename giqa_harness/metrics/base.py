@@ -26,6 +26,20 @@ class NotComputed(Exception):
     """
 
 
+FAILED_KEY = "failed"
+
+
+def failed(reason: str) -> dict[str, str]:
+    """The per-sample value of a sample the metric tried and failed to score (e.g. a judge reply that
+    never parsed). It is neither a 0 nor a silent gap: `compute_metric` counts it in
+    `MetricResult.failed`, leaves it out of the aggregate, and the samples log keeps the reason."""
+    return {FAILED_KEY: reason}
+
+
+def is_failed(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {FAILED_KEY}
+
+
 @dataclass(frozen=True)
 class Sample:
     """What a metric sees for one finished doc."""
@@ -62,7 +76,8 @@ class Metric(ABC):
 
     @abstractmethod
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        """One value per sample (``None`` where it does not apply). May raise `NotComputed`."""
+        """One value per sample (``None`` where it does not apply, `failed(reason)` where scoring was
+        attempted and failed). May raise `NotComputed`."""
 
     @abstractmethod
     def aggregate(self, values: Sequence[Any]) -> float | None:
@@ -77,9 +92,10 @@ class MetricResult:
     ci_high: float | None = None
     n: int = 0
     reason: str | None = None  # why the value is missing, when it is
+    failed: int = 0  # samples the metric tried and failed to score; not in ``n`` nor in the value
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"value": self.value, "n": self.n}
+        out: dict[str, Any] = {"value": self.value, "n": self.n, "failed": self.failed}
         if self.ci_low is not None:
             out["ci95"] = [self.ci_low, self.ci_high]
         if self.reason:
@@ -127,12 +143,17 @@ def compute_metric(
     index = {id(s): i for i, s in enumerate(samples)}
     for sample, value in zip(applicable, scored):
         values[index[id(sample)]] = value
-    present = [v for v in scored if v is not None]
+    n_failed = sum(1 for v in scored if is_failed(v))
+    present = [v for v in scored if v is not None and not is_failed(v)]
+    if not present and n_failed:
+        reason = f"all {n_failed} scorable samples failed (reasons in the samples log)"
+        return MetricResult(metric.name, None, reason=reason, failed=n_failed), values
     try:
         value = metric.aggregate(present)
     except NotComputed as exc:
-        return MetricResult(metric.name, None, n=len(present), reason=str(exc)), values
+        return MetricResult(metric.name, None, n=len(present), reason=str(exc), failed=n_failed), values
     if value is None:
-        return MetricResult(metric.name, None, n=len(present), reason="undefined on these samples"), values
+        reason = "undefined on these samples"
+        return MetricResult(metric.name, None, n=len(present), reason=reason, failed=n_failed), values
     lo, hi = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed)
-    return MetricResult(metric.name, float(value), lo, hi, n=len(present)), values
+    return MetricResult(metric.name, float(value), lo, hi, n=len(present), failed=n_failed), values
