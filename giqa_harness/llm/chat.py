@@ -45,3 +45,12 @@ def positive_number(value: Any, name: str, owner: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigError(f"{owner}: option {name!r} must be a positive number, got {value!r}")
     return float(value)
+
+
+def non_negative(value: Any, name: str, owner: str, integer: bool = False) -> float | int:
+    """An option that must be a number >= 0 (a whole number when ``integer``)."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or value < 0:
+        what = "a whole number" if integer else "a number"
+        raise ConfigError(f"{owner}: option {name!r} must be {what} >= 0, got {value!r}")
+    return value if integer else float(value)

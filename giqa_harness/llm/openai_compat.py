@@ -11,11 +11,11 @@ since local servers usually need none) and is sent only in the Authorization hea
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
 from .base import LLMBackend
-from .chat import chat_messages, positive_int, positive_number
+from .chat import chat_messages, non_negative, positive_int, positive_number
 from .http_chat import ChatClient, check_base_url, read_api_key
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -34,14 +34,28 @@ def parse_openai_target(target: str) -> tuple[str, str]:
     return match["model"], check_base_url(match["url"] or DEFAULT_BASE_URL)
 
 
-def generation_body(generation: dict[str, Any]) -> dict[str, Any]:
-    """Map generation settings to chat-completions fields: ``max_new_tokens`` becomes ``max_tokens``,
-    ``do_sample=False`` means temperature 0; other fields (``top_p``, ``stop``, ``seed``...) pass as is."""
+def generation_body(generation: Mapping[str, Any]) -> dict[str, Any]:
+    """Generation settings (transformers / lmms-eval vocabulary) -> chat-completions fields.
+
+    ``max_new_tokens`` becomes ``max_tokens``; ``until`` becomes ``stop``; ``do_sample=False`` means
+    temperature 0; ``num_beams: 1`` is dropped (the API has no beam search, so more beams is an error).
+    Anything else (``top_p``, ``seed``, a server's own extras) is sent as is, and a server that does not
+    know a field says so in its error.
+    """
     body = dict(generation)
     if "max_new_tokens" in body:
         body["max_tokens"] = body.pop("max_new_tokens")
-    if body.pop("do_sample", None) is False:
+    if "until" in body:
+        until = body.pop("until")
+        body["stop"] = [until] if isinstance(until, str) else list(until)
+    beams = body.pop("num_beams", 1)
+    if beams not in (1, None):
+        raise ConfigError(f"num_beams={beams!r}: chat-completions endpoints cannot beam-search; use num_beams: 1")
+    sample = body.pop("do_sample", None)
+    if sample is False:
         body["temperature"] = 0.0
+    elif sample is True:
+        body.setdefault("temperature", 1.0)
     return body
 
 
@@ -52,16 +66,13 @@ class OpenAIBackend(LLMBackend):
                  max_retries: int = 5, backoff: float = 1.0, max_tokens: int = 256, temperature: float = 0.0) -> None:
         self.model, base_url = parse_openai_target(spec)
         super().__init__(f"openai:{self.model}@{base_url}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigError(f"openai judge: max_retries must be a whole number >= 0, got {max_retries!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature < 0:
-            raise ConfigError(f"openai judge: temperature must be a number >= 0, got {temperature!r}")
         self.max_tokens = positive_int(max_tokens, "max_tokens", "openai judge")
-        self.temperature = float(temperature)
+        self.temperature = non_negative(temperature, "temperature", "openai judge")
         self.client = ChatClient(
             base_url, read_api_key(api_key_env, required=api_key_env != DEFAULT_KEY_ENV),
             concurrency=positive_int(concurrency, "concurrency", "openai judge"),
-            timeout=positive_number(timeout, "timeout", "openai judge"), max_retries=max_retries,
+            timeout=positive_number(timeout, "timeout", "openai judge"),
+            max_retries=int(non_negative(max_retries, "max_retries", "openai judge", integer=True)),
             backoff=positive_number(backoff, "backoff", "openai judge"),
         )
         self.last_errors: list[str | None] = []  # why each prompt of the last call failed (None: it did not)

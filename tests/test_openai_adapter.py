@@ -1,0 +1,113 @@
+"""``--model openai``: an OpenAI-compatible endpoint evaluated end to end against a loopback server."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from giqa_harness.errors import ConfigError
+from giqa_harness.evaluator import RunConfig, evaluate
+from giqa_harness.testing.chat_server import ChatServer, Reply
+
+KEY = "sk-adapter-Q7wR93KEY"
+ANSWERS = {  # the served model's answer, by a piece of each question, in the grid syntax
+    "Describe": "The [sky](<105, 294>) is over-exposed.",
+    "Is the [sky]": "Yes.",
+    "sharp?": "No.",
+    "What distortion": "Over-exposure on the [sky](<105, 294>).",
+    "How is the clarity": "Low.",
+}
+
+
+def vlm(request):
+    question = request.last_user_text
+    return Reply.chat(next(answer for needle, answer in ANSWERS.items() if needle in question))
+
+
+def sent_image(request) -> Image.Image:
+    part = request.body["messages"][-1]["content"][0]
+    header, _, data = part["image_url"]["url"].partition(",")
+    assert header == "data:image/png;base64"
+    return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def run(server, task, out, batch_size=4, **model_args):
+    args = {"model": "served-vlm", "base_url": server.base_url, "box_format": "giqa_grid", "backoff": 0.01,
+            **model_args}
+    return evaluate(RunConfig(model="openai", model_args=args, tasks=[task], output_path=out, log_samples=True,
+                              batch_size=batch_size, progress=False))
+
+
+def test_answers_are_parsed_in_the_declared_format_and_the_key_stays_secret(tmp_path, tiny_task, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    task = tiny_task()
+    with ChatServer(vlm) as server:
+        results = run(server, task, tmp_path / "run")
+    assert results["results"][task]["n_scored"] == 6 and results["results"][task]["n_failed"] == 0
+    rows = {r["doc_id"]: r for r in map(json.loads, (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines())}
+    # cells 105 and 294 are the centres (0.275, 0.275) and (0.725, 0.725) of the original image
+    assert rows["d1"]["parsed"]["groundings"] == [{"phrase": "sky", "boxes": [pytest.approx([0.275, 0.275, 0.725, 0.725])]}]
+    assert rows["y1"]["answer"] == "Yes."
+    for request in server.requests:
+        assert request.headers["Authorization"] == f"Bearer {KEY}"
+        assert request.body["model"] == "served-vlm" and request.body["temperature"] == 0.0
+        assert sent_image(request).size in {(64, 48), (40, 60)}  # the original frame sends the image as is
+    for path in (tmp_path / "run").iterdir():
+        assert KEY.encode() not in path.read_bytes(), path.name
+    assert results["model"]["model_args"]["box_format"] == "giqa_grid"
+
+
+def test_a_padded_frame_sends_the_padded_image_and_maps_boxes_back(tmp_path, tiny_task):
+    task = tiny_task()
+    with ChatServer(vlm) as server:
+        run(server, task, tmp_path / "run", frame="pad_square:white")
+    by_doc = {}
+    for request in server.requests:
+        by_doc.setdefault(request.last_user_text, sent_image(request))
+    describe = next(img for text, img in by_doc.items() if text.startswith("Describe"))
+    assert describe.width == describe.height
+    assert {describe.getpixel((0, 0)), describe.getpixel((describe.width - 1, describe.height - 1))} <= {(255, 255, 255)}
+    referring = [text for text in by_doc if text.startswith("Is the [sky]")]
+    assert referring and referring != ["Is the [sky](<0, 59>) over-exposed?"]  # re-rendered for the padded frame
+    rows = {r["doc_id"]: r for r in map(json.loads, (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines())}
+    # image a is 64x48: padded to 64x64 with 8 rows above, so y = (v * 64 - 8) / 48
+    assert rows["d1"]["parsed"]["groundings"][0]["boxes"] == [pytest.approx([0.275, 0.2, 0.725, 0.8])]
+
+
+def test_a_failing_request_fails_its_sample_only_and_is_not_sent_twice(tmp_path, tiny_task):
+    def flaky(request):
+        return Reply(500, "model crashed") if "sharp?" in request.last_user_text else vlm(request)
+
+    task = tiny_task()
+    with ChatServer(flaky) as server:
+        results = run(server, task, tmp_path / "run", batch_size=6, max_retries=2)
+    result = results["results"][task]
+    assert result["n_failed"] == 1 and result["n_scored"] == 5
+    assert result["failures"][0]["doc_id"] == "y2" and "HTTP 500" in result["failures"][0]["reason"]
+    asked = [r.last_user_text for r in server.requests]
+    assert sum("sharp?" in q for q in asked) == 3  # 1 + max_retries, not again in the isolation pass
+    assert len(asked) == 5 + 3
+
+
+def test_task_generation_kwargs_are_mapped_and_model_args_override_them(tmp_path, tiny_task):
+    task = tiny_task(extra="generation_kwargs: {max_new_tokens: 7, until: ['###'], do_sample: false}\n")
+    with ChatServer(vlm) as server:
+        run(server, task, tmp_path / "a")
+        body = server.requests[0].body
+        assert (body["max_tokens"], body["stop"], body["temperature"]) == (7, ["###"], 0.0)
+        run(server, task, tmp_path / "b", max_tokens=20, system="Answer briefly.")
+        body = server.requests[-1].body
+        assert body["max_tokens"] == 20 and body["messages"][0] == {"role": "system", "content": "Answer briefly."}
+
+
+def test_box_format_is_required_and_never_guessed():
+    from giqa_harness.evaluator import build_adapter
+
+    with pytest.raises(ConfigError, match="box_format=NAME.*giqa_grid"):
+        build_adapter("openai", {"model": "m", "base_url": "http://127.0.0.1:1/v1"})
+    with pytest.raises(ConfigError, match="needs --model_args model=NAME"):
+        build_adapter("openai", {"box_format": "giqa_grid"})
