@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 from giqa_harness.boxes.formats import get_format
 from giqa_harness.errors import ConfigError, GiqaError
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.llm.chat import non_negative, positive_int, positive_number
+from giqa_harness.llm.chat import completion_settings, non_negative, positive_int, positive_number
 from giqa_harness.llm.http_chat import ChatClient, ChatResult, read_api_key
-from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, DEFAULT_KEY_ENV, generation_body
+from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, DEFAULT_KEY_ENV
 from giqa_harness.models import ModelAdapter, Request, bool_arg
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class OpenAIChatAdapter(ModelAdapter):
 
     def request_body(self, request: Request) -> dict[str, Any]:
         """The chat-completions body for one request: system prompt, framed image, question."""
-        settings = generation_body(request.generation_kwargs)
+        settings = completion_settings(request.generation_kwargs)
         settings.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
         settings.setdefault("temperature", 0.0)
         if self.max_tokens is not None:

@@ -1,11 +1,15 @@
-"""Turning a (system, prompt) pair into what each kind of backend reads: chat messages, or the text a
-local tokenizer's chat template renders from them."""
+"""What the backends share: turning a (system, prompt) pair into chat messages or a chat-template text,
+mapping generation settings, checking options, and isolating failures within a batch."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from ..errors import ConfigError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def chat_messages(prompt: str, system: str | None = None) -> list[dict[str, str]]:
@@ -54,3 +58,46 @@ def non_negative(value: Any, name: str, owner: str, integer: bool = False) -> fl
         what = "a whole number" if integer else "a number"
         raise ConfigError(f"{owner}: option {name!r} must be {what} >= 0, got {value!r}")
     return value if integer else float(value)
+
+
+def completion_settings(generation: Mapping[str, Any]) -> dict[str, Any]:
+    """Generation settings (transformers / lmms-eval vocabulary) -> the field names that chat-completions
+    endpoints and vLLM's ``SamplingParams`` share.
+
+    ``max_new_tokens`` becomes ``max_tokens``; ``until`` becomes ``stop``; ``do_sample=False`` means
+    temperature 0; ``num_beams: 1`` is dropped (neither has beam search, so more beams is an error).
+    Anything else (``top_p``, ``seed``, a server's own extras) passes as is; whoever does not
+    know a field says so.
+    """
+    body = dict(generation)
+    if "max_new_tokens" in body:
+        body["max_tokens"] = body.pop("max_new_tokens")
+    if "until" in body:
+        until = body.pop("until")
+        body["stop"] = [until] if isinstance(until, str) else list(until)
+    beams = body.pop("num_beams", 1)
+    if beams not in (1, None):
+        raise ConfigError(f"num_beams={beams!r}: greedy or sampled decoding only (no beam search); use num_beams: 1")
+    sample = body.pop("do_sample", None)
+    if sample is False:
+        body["temperature"] = 0.0
+    elif sample is True:
+        body.setdefault("temperature", 1.0)
+    return body
+
+
+def complete_isolating(run: Callable[[list[T]], list[str]], items: Sequence[T], owner: str) -> list[str | None]:
+    """``run(items)``; when that raises (out of memory, one bad input), each item alone, so that one
+    failure costs one reply (None), not the batch."""
+    try:
+        return list(run(list(items)))
+    except Exception as exc:
+        log.warning("%s: a batch of %d failed (%s: %s); retrying one by one", owner, len(items), type(exc).__name__, exc)
+    replies: list[str | None] = []
+    for i, item in enumerate(items):
+        try:
+            replies.append(run([item])[0])
+        except Exception as exc:
+            log.warning("%s: item %d of the batch failed: %s: %s", owner, i, type(exc).__name__, exc)
+            replies.append(None)
+    return replies

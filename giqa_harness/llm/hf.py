@@ -10,15 +10,12 @@ the same as one-by-one replies. torch and transformers are imported when the bac
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, JudgeError
 from .base import LLMBackend
-from .chat import positive_int, render_chat
-
-log = logging.getLogger(__name__)
+from .chat import complete_isolating, positive_int, render_chat
 
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16", "half": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
@@ -114,18 +111,8 @@ class HFBackend(LLMBackend):
         replies: list[str | None] = [None] * len(prompts)
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            try:
-                texts = self._generate([rendered[i] for i in chunk], settings)
-            except Exception as exc:  # e.g. out of memory: isolate the prompt(s) that fail
-                log.warning("hf judge: a batch of %d failed (%s: %s); retrying one by one", len(chunk),
-                            type(exc).__name__, exc)
-                texts = []
-                for i in chunk:
-                    try:
-                        texts.extend(self._generate([rendered[i]], settings))
-                    except Exception as single:
-                        log.warning("hf judge: prompt %d failed: %s: %s", i, type(single).__name__, single)
-                        texts.append(None)
+            texts = complete_isolating(lambda batch: self._generate(batch, settings), [rendered[i] for i in chunk],
+                                       "hf judge")
             for i, text in zip(chunk, texts):
                 replies[i] = text
         return replies

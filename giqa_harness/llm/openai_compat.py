@@ -11,11 +11,11 @@ since local servers usually need none) and is sent only in the Authorization hea
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from ..errors import ConfigError
 from .base import LLMBackend
-from .chat import chat_messages, non_negative, positive_int, positive_number
+from .chat import chat_messages, completion_settings, non_negative, positive_int, positive_number
 from .http_chat import ChatClient, check_base_url, read_api_key
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -32,31 +32,6 @@ def parse_openai_target(target: str) -> tuple[str, str]:
             "e.g. openai:gpt-4o-mini@https://api.openai.com/v1 or openai:Qwen2-7B@http://localhost:8000/v1"
         )
     return match["model"], check_base_url(match["url"] or DEFAULT_BASE_URL)
-
-
-def generation_body(generation: Mapping[str, Any]) -> dict[str, Any]:
-    """Generation settings (transformers / lmms-eval vocabulary) -> chat-completions fields.
-
-    ``max_new_tokens`` becomes ``max_tokens``; ``until`` becomes ``stop``; ``do_sample=False`` means
-    temperature 0; ``num_beams: 1`` is dropped (the API has no beam search, so more beams is an error).
-    Anything else (``top_p``, ``seed``, a server's own extras) is sent as is, and a server that does not
-    know a field says so in its error.
-    """
-    body = dict(generation)
-    if "max_new_tokens" in body:
-        body["max_tokens"] = body.pop("max_new_tokens")
-    if "until" in body:
-        until = body.pop("until")
-        body["stop"] = [until] if isinstance(until, str) else list(until)
-    beams = body.pop("num_beams", 1)
-    if beams not in (1, None):
-        raise ConfigError(f"num_beams={beams!r}: chat-completions endpoints cannot beam-search; use num_beams: 1")
-    sample = body.pop("do_sample", None)
-    if sample is False:
-        body["temperature"] = 0.0
-    elif sample is True:
-        body.setdefault("temperature", 1.0)
-    return body
 
 
 class OpenAIBackend(LLMBackend):
@@ -84,7 +59,7 @@ class OpenAIBackend(LLMBackend):
         return {"backend": self.spec, "max_tokens": self.max_tokens, "temperature": self.temperature}
 
     def complete(self, prompts: Sequence[str], system: str | None = None, **generation: Any) -> list[str | None]:
-        settings = {"max_tokens": self.max_tokens, "temperature": self.temperature, **generation_body(generation)}
+        settings = {"max_tokens": self.max_tokens, "temperature": self.temperature, **completion_settings(generation)}
         bodies = [{"model": self.model, "messages": chat_messages(p, system), **settings} for p in prompts]
         results = self.client.post_many(bodies)
         self.last_errors = [r.error for r in results]
