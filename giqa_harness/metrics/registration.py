@@ -7,4 +7,11 @@ from ..hookspecs import hookimpl
 
 @hookimpl
 def register_metrics(register):
-    pass
+    from .bleu import Bleu4
+    from .judged import AccuracyTotal, AccuracyW, LLMScore
+    from .miou import MeanIoU
+    from .tag_recall import TagRecall
+    from .yes_no import AccuracyYesNo
+
+    for metric in (MeanIoU(), TagRecall(), Bleu4(), LLMScore(), AccuracyYesNo(), AccuracyW(), AccuracyTotal()):
+        register(metric)
