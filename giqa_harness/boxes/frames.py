@@ -7,6 +7,7 @@ frame turns those into a `Box` of the original image. See shared/reference/box-f
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -178,9 +179,64 @@ class ResizedFrame(Frame):
         return f"resized:{self.width}x{self.height}"
 
 
+# Qwen2.5-VL's processor defaults (qwen-vl-utils and the checkpoints' preprocessor_config.json).
+QWEN_FACTOR = 28
+QWEN_MIN_PIXELS = 4 * 28 * 28
+QWEN_MAX_PIXELS = 16384 * 28 * 28
+
+
+def smart_resize(image_size: ImageSize, factor: int = QWEN_FACTOR, min_pixels: int = QWEN_MIN_PIXELS,
+                 max_pixels: int = QWEN_MAX_PIXELS) -> ImageSize:
+    """Qwen2-VL / Qwen2.5-VL input size for an image: both sides multiples of ``factor``, the area
+    rescaled into ``[min_pixels, max_pixels]``, the aspect ratio kept as closely as that allows.
+
+    Qwen refuses aspect ratios above 200; here such sizes are computed anyway (never raises)."""
+    w, h = max(1, int(image_size[0])), max(1, int(image_size[1]))
+    h_bar = max(factor, round(h / factor) * factor)
+    w_bar = max(factor, round(w / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt(h * w / max_pixels)
+        h_bar = max(factor, math.floor(h / beta / factor) * factor)
+        w_bar = max(factor, math.floor(w / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (h * w))
+        h_bar = math.ceil(h * beta / factor) * factor
+        w_bar = math.ceil(w * beta / factor) * factor
+    return (w_bar, h_bar)
+
+
+@dataclass(frozen=True)
+class SmartResizeFrame(Frame):
+    """The whole image squashed to Qwen's smart-resize size (`smart_resize`), computed per image.
+
+    Qwen2.5-VL writes boxes in pixels of that resized input; the proportions are the original's, so
+    only a pixel format's divisor (`frame_size`) changes. Defaults are Qwen2.5-VL's own.
+    """
+
+    factor: int = QWEN_FACTOR
+    min_pixels: int = QWEN_MIN_PIXELS
+    max_pixels: int = QWEN_MAX_PIXELS
+    name: str = "smart_resize"
+
+    def frame_size(self, image_size: ImageSize) -> ImageSize:
+        return smart_resize(image_size, self.factor, self.min_pixels, self.max_pixels)
+
+    def to_original(self, coords: Coords, image_size: ImageSize) -> Coords:
+        return coords
+
+    def from_original(self, box: Box, image_size: ImageSize) -> Coords:
+        return box.as_tuple()
+
+    def describe(self) -> str:
+        if (self.factor, self.min_pixels, self.max_pixels) == (QWEN_FACTOR, QWEN_MIN_PIXELS, QWEN_MAX_PIXELS):
+            return "smart_resize"
+        return f"smart_resize:{self.factor},{self.min_pixels},{self.max_pixels}"
+
+
 def parse_frame(spec: str) -> Frame:
     """Frame from a short command-line spec: ``original``, ``pad_square``, ``pad_square:white``,
-    ``pad_square:mean``, ``pad_square:R,G,B``, ``center_crop``, ``resized:WxH``."""
+    ``pad_square:mean``, ``pad_square:R,G,B``, ``center_crop``, ``resized:WxH``, ``smart_resize``,
+    ``smart_resize:FACTOR,MIN_PIXELS,MAX_PIXELS``."""
     from ..errors import ConfigError
 
     name, _, arg = spec.strip().partition(":")
@@ -204,6 +260,17 @@ def parse_frame(spec: str) -> Frame:
         except ValueError:
             raise ConfigError(f"frame {spec!r} needs a size: resized:WxH") from None
         return ResizedFrame(width=w, height=h)
+    if name == "smart_resize":
+        if not arg:
+            return SmartResizeFrame()
+        try:
+            factor, min_pixels, max_pixels = (int(v) for v in arg.split(","))
+        except ValueError:
+            raise ConfigError(f"frame {spec!r}: use smart_resize or smart_resize:FACTOR,MIN_PIXELS,MAX_PIXELS") from None
+        if factor < 1 or not 0 < min_pixels <= max_pixels:
+            raise ConfigError(f"frame {spec!r}: need FACTOR >= 1 and 0 < MIN_PIXELS <= MAX_PIXELS")
+        return SmartResizeFrame(factor=factor, min_pixels=min_pixels, max_pixels=max_pixels)
     raise ConfigError(
-        f"unknown frame {spec!r}; use original, pad_square[:white|mean|R,G,B], center_crop or resized:WxH"
+        f"unknown frame {spec!r}; use original, pad_square[:white|mean|R,G,B], center_crop, resized:WxH or "
+        "smart_resize[:FACTOR,MIN_PIXELS,MAX_PIXELS]"
     )

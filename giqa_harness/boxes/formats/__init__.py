@@ -6,22 +6,25 @@ formats are peers of the built-in ones.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..frames import Frame
-from .base import BoxFormat, rerender
+from .base import BoxFormat, FormatOption, rerender
 from .grid import GridFormat
 
 CANONICAL_FORMAT = "giqa_grid"  # the syntax benchmark files store boxes in
 
 
-def get_format(name: str, frame: Frame | str | None = None) -> BoxFormat:
-    """A registered format by name, with its default frame or the one given (a `Frame` or a spec)."""
+def get_format(name: str, frame: Frame | str | None = None, **options: Any) -> BoxFormat:
+    """A registered format by name, with its default frame or the one given (a `Frame` or a spec),
+    and its options (``decimals=3``, ...; an unknown option is a `ConfigError`)."""
     from ...plugins import registry
     from ..frames import parse_frame
 
     cls = registry().formats.get(name)
     if isinstance(frame, str):
         frame = parse_frame(frame)
-    return cls(frame=frame)
+    return cls(frame=frame, **options)
 
 
-__all__ = ["BoxFormat", "CANONICAL_FORMAT", "GridFormat", "get_format", "rerender"]
+__all__ = ["BoxFormat", "CANONICAL_FORMAT", "FormatOption", "GridFormat", "get_format", "rerender"]

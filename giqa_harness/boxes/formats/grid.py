@@ -16,6 +16,7 @@ from ..frames import ImageSize
 from ..geometry import Box
 from ..grounded import GroundedText, Grounding
 from .base import BoxFormat
+from .markup import Found, assemble, frame_box, frame_coords, index_value
 
 GRID_SIZE = 20
 
@@ -23,7 +24,6 @@ GRID_SIZE = 20
 # holds at least one '<' (otherwise it is ordinary text such as a Markdown link).
 _MARKUP = re.compile(r"\[([^\[\]\n]*)\]\(([^()\n]*)\)")
 _CELL_PAIR = re.compile(r"<\s*(\d+)\s*,\s*(\d+)\s*>")
-_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def cell_index(x: float, y: float, n: int = GRID_SIZE) -> int:
@@ -63,6 +63,7 @@ class GridFormat(BoxFormat):
     name = "giqa_grid"
     syntax = "[phrase](<idx_l, idx_r>), several boxes: [phrase](<a, b>, <c, d>)"
     scale = f"cell indices on a {GRID_SIZE}x{GRID_SIZE} grid, decoded to cell centres"
+    quantum = 0.5 / GRID_SIZE  # a corner moves to its cell's centre
     emits_phrases = True
     grid_size = GRID_SIZE
 
@@ -70,42 +71,32 @@ class GridFormat(BoxFormat):
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         n = self.grid_size
-        groundings: list[Grounding] = []
-        plain_parts: list[str] = []
-        dropped = 0
-        cursor = 0
+        found: list[Found] = []
         for match in _MARKUP.finditer(text):
             phrase, inside = match.group(1), match.group(2)
             if "<" not in inside:
                 continue
-            boxes: list[Box] = []
-            pairs = list(_CELL_PAIR.finditer(inside))
+            item = Found(match.start(), match.end(), phrase=phrase, keep=phrase)
             # Anything in the brackets that is not a well-formed pair is a malformed box.
-            leftover = _CELL_PAIR.sub("", inside).replace(",", "").strip()
-            dropped += leftover.count("<") if leftover else 0
-            for pair in pairs:
-                frame_box = decode_cells(int(pair.group(1)), int(pair.group(2)), n)
-                box = None if frame_box is None else self.frame.to_box(frame_box.as_tuple(), image_size)
+            leftover = _CELL_PAIR.sub("", inside)
+            item.dropped += leftover.count("<")
+            for pair in _CELL_PAIR.finditer(inside):
+                idx_l, idx_r = index_value(pair.group(1)), index_value(pair.group(2))
+                cells = None if idx_l is None or idx_r is None else decode_cells(idx_l, idx_r, n)
+                box = None if cells is None else frame_box(self.frame, cells.as_tuple(), image_size)
                 if box is None:
-                    dropped += 1
+                    item.dropped += 1
                 else:
-                    boxes.append(box)
-            plain_parts.append(text[cursor : match.start()])
-            plain_parts.append(phrase)
-            cursor = match.end()
-            if boxes:
-                groundings.append(Grounding(phrase.strip(), tuple(boxes), span=(match.start(), match.end())))
-        plain_parts.append(text[cursor:])
-        plain = _SPACES.sub(" ", "".join(plain_parts)).strip()
-        return GroundedText(text=text, plain=plain, groundings=tuple(groundings), dropped=dropped)
+                    item.boxes.append(box)
+            found.append(item)
+        return assemble(text, found)
 
     def render_boxes(self, boxes: Sequence[Box], image_size: ImageSize) -> str:
         cells = []
         for box in boxes:
-            coords = self.frame.from_original(box, image_size)
-            frame_box = Box.from_corners(*coords)
-            if frame_box is not None:
-                cells.append("<{}, {}>".format(*encode_box(frame_box, self.grid_size)))
+            coords = frame_coords(self.frame, box, image_size)
+            if coords is not None:
+                cells.append("<{}, {}>".format(*encode_box(coords, self.grid_size)))
         return ", ".join(cells)
 
     def render(self, grounding: Grounding, image_size: ImageSize) -> str:
