@@ -1,0 +1,63 @@
+"""The metric contract: failures are counted apart, and bootstrap intervals are sane and seeded."""
+
+from __future__ import annotations
+
+import pytest
+
+from giqa_harness.metrics.base import Metric, MetricContext, MetricResult, compute_metric, failed, is_failed
+from giqa_harness.metrics.yes_no import AccuracyYesNo
+from giqa_harness.testing.samples import sample
+
+
+class Scripted(Metric):
+    """Per-sample values given up front."""
+
+    name = "scripted"
+
+    def __init__(self, values):
+        self.values = values
+
+    def score(self, samples, context):
+        return list(self.values)
+
+    def aggregate(self, values):
+        return sum(values) / len(values) if values else None
+
+
+def samples(n):
+    return [sample(doc_id=str(i)) for i in range(n)]
+
+
+def test_a_failure_is_neither_a_value_nor_a_gap():
+    assert is_failed(failed("judge said nothing")) and not is_failed({"failed": "x", "score": 1})
+    result, values = compute_metric(Scripted([1.0, failed("no score"), 0.0, None]), samples(4), MetricContext())
+    assert result.value == 0.5 and result.n == 2 and result.failed == 1
+    assert values[1] == {"failed": "no score"}
+    assert result.to_json()["failed"] == 1
+
+
+def test_failed_is_always_in_results_json():
+    assert MetricResult("m", 0.5, n=3).to_json() == {"value": 0.5, "n": 3, "failed": 0}
+
+
+def test_interval_of_a_coin_flip_accuracy_is_about_plus_minus_ten_points_at_n_100():
+    answers = [sample("Yes." if i % 2 else "No.", "Yes.", kind="vqa_yn", doc_id=str(i)) for i in range(100)]
+    result, _ = compute_metric(AccuracyYesNo(), answers, MetricContext(seed=7), n_resamples=1000)
+    assert result.value == 0.5
+    assert 0.38 < result.ci_low < 0.45 and 0.55 < result.ci_high < 0.62  # normal approx: 0.5 +- 0.098
+    again, _ = compute_metric(AccuracyYesNo(), answers, MetricContext(seed=7), n_resamples=1000)
+    assert (again.ci_low, again.ci_high) == (result.ci_low, result.ci_high)
+
+
+def test_more_samples_give_a_narrower_interval():
+    def width(n):
+        result, _ = compute_metric(Scripted([float(i % 2) for i in range(n)]), samples(n), MetricContext(), 500)
+        return result.ci_high - result.ci_low
+
+    assert width(400) < width(100) < width(25)
+
+
+def test_a_single_sample_has_no_interval():
+    result, _ = compute_metric(Scripted([1.0]), samples(1), MetricContext())
+    assert result.value == 1.0 and result.ci_low is None
+    assert "ci95" not in result.to_json()
