@@ -111,3 +111,19 @@ def test_box_format_is_required_and_never_guessed():
         build_adapter("openai", {"model": "m", "base_url": "http://127.0.0.1:1/v1"})
     with pytest.raises(ConfigError, match="needs --model_args model=NAME"):
         build_adapter("openai", {"box_format": "giqa_grid"})
+
+
+def test_a_family_format_is_rendered_in_questions_and_parsed_in_answers(tmp_path, tiny_task):
+    qwen_box = "<|object_ref_start|>sky<|object_ref_end|><|box_start|>(275,275),(725,725)<|box_end|>"
+
+    def qwen(request):
+        return Reply.chat(f"The {qwen_box} is over-exposed." if "Describe" in request.last_user_text else "Yes.")
+
+    task = tiny_task()
+    with ChatServer(qwen) as server:
+        run(server, task, tmp_path / "run", box_format="qwen2_vl")
+    questions = {r.last_user_text for r in server.requests}
+    referring = next(q for q in questions if q.startswith("Is the"))
+    assert "<|box_start|>" in referring and "<0, 59>" not in referring  # the question speaks Qwen's syntax
+    rows = {r["doc_id"]: r for r in map(json.loads, (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines())}
+    assert rows["d1"]["parsed"]["groundings"] == [{"phrase": "sky", "boxes": [pytest.approx([0.275, 0.275, 0.725, 0.725])]}]
