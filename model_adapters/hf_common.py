@@ -229,11 +229,12 @@ def check_prompt_template(template: str, *required: str) -> str:
 # -- images -----------------------------------------------------------------------------------------
 
 
-def mean_pad_frame(image_processor: Any) -> PadSquareFrame:
-    """The mean-colour square padding LLaVA uses, with the mean of this checkpoint's image processor."""
+def with_checkpoint_mean(frame: Frame, image_processor: Any) -> Frame:
+    """Mean-colour square padding takes this checkpoint's own image mean (LLaVA pads with the CLIP
+    processor's ``image_mean`` x 255); every other frame is returned unchanged."""
     mean = getattr(image_processor, "image_mean", None)
-    if mean is None or len(mean) != 3:
-        return PadSquareFrame(color="mean")
+    if not isinstance(frame, PadSquareFrame) or frame.color != "mean" or mean is None or len(mean) != 3:
+        return frame
     return PadSquareFrame(color="mean", mean_rgb=tuple(int(v * 255) for v in mean))  # type: ignore[arg-type]
 
 
@@ -265,7 +266,8 @@ class HFVisionAdapter(ModelAdapter):
     """Base of the transformers-native adapters: load, then batched left-padded greedy generation.
 
     Subclasses implement `load` (set ``self.model`` and ``self.processor``, declare ``self.box_format``)
-    and `encode` (prompts and images -> model inputs); `decode` can post-process the new tokens.
+    and `encode` (prompts and images -> model inputs, images prepared in ``self.image_frame``);
+    `decode` can post-process the new tokens.
     """
 
     install: ClassVar[str] = HF_INSTALL
@@ -273,20 +275,38 @@ class HFVisionAdapter(ModelAdapter):
     skip_special_tokens: ClassVar[bool] = True
 
     def __init__(self, pretrained: str | None = None, box_format: str | None = None, frame: str | None = None,
-                 device: str | None = None, dtype: str | None = None, device_map: str | None = None,
-                 attn_implementation: str | None = None, trust_remote_code: bool = False,
-                 max_new_tokens: int | None = None, revision: str | None = None, **family_args: Any) -> None:
+                 image_frame: str | None = None, device: str | None = None, dtype: str | None = None,
+                 device_map: str | None = None, attn_implementation: str | None = None,
+                 trust_remote_code: bool = False, max_new_tokens: int | None = None, revision: str | None = None,
+                 **family_args: Any) -> None:
         require_transformers(f"model {self.name!r}")
+        self._check_family_args(family_args)
         self.options = HFLoadOptions.from_args(self.name, pretrained, device, dtype, device_map,
                                                attn_implementation, trust_remote_code, revision)
         self.max_new_tokens = int(max_new_tokens) if max_new_tokens is not None else None
         self.model_args = {
             "pretrained": self.options.pretrained, "revision": self.options.revision,
-            "box_format": box_format, "frame": frame, "max_new_tokens": self.max_new_tokens,
-            "dtype": self.options.dtype, **family_args,
+            "box_format": box_format, "frame": frame, "image_frame": image_frame,
+            "max_new_tokens": self.max_new_tokens, "dtype": self.options.dtype, **family_args,
         }
         _quiet_transformers()
         self.load(box_format=box_format, frame=frame, **family_args)
+        # Published models' numbers describe the image they saw, so by default the image is prepared
+        # in the box frame. A model fine-tuned on original-image boxes from padded inputs (training/)
+        # sees one frame and writes another: ``image_frame`` says how its images are prepared.
+        chosen = parse_frame(str(image_frame)) if image_frame else self.box_format.frame
+        self.image_frame: Frame = with_checkpoint_mean(chosen, getattr(self.processor, "image_processor", None))
+
+    def _check_family_args(self, family_args: Mapping[str, Any]) -> None:
+        """Unknown model arguments fail before anything heavy loads, listing the known ones."""
+        import inspect
+
+        own = [p for p in inspect.signature(self.load).parameters if p not in ("box_format", "frame")]
+        unknown = sorted(set(family_args) - set(own))
+        if unknown:
+            common = [p for p in inspect.signature(HFVisionAdapter.__init__).parameters if p not in ("self", "family_args")]
+            raise ConfigError(f"model {self.name!r} has no argument {', '.join(unknown)}; "
+                              f"its arguments: {', '.join(common + own)}")
 
     @abstractmethod
     def load(self, box_format: str | None, frame: str | None, **family_args: Any) -> None:
@@ -354,6 +374,6 @@ def _quiet_transformers() -> None:
 
 __all__ = [
     "DEFAULT_MAX_NEW_TOKENS", "HF_INSTALL", "HFLoadOptions", "HFVisionAdapter", "check_prompt_template", "cut_at_stops",
-    "default_device", "generation_settings", "load_model", "load_processor", "mean_pad_frame",
-    "model_input_image", "read_config", "require_transformers", "resolve_box_format",
+    "default_device", "generation_settings", "load_model", "load_processor",
+    "model_input_image", "read_config", "require_transformers", "resolve_box_format", "with_checkpoint_mean",
 ]

@@ -114,7 +114,7 @@ class Kosmos2Adapter(HFVisionAdapter):
             question, boxes = self.referring_text(req)
             texts.append(self.template.replace("{question}", question))
             bboxes.append(boxes)
-        images = [model_input_image(r.image, self.box_format.frame, square=True) for r in requests]
+        images = [model_input_image(r.image, self.image_frame, square=True) for r in requests]
         return self.processor(images=images, text=texts, bboxes=bboxes, return_tensors="pt", padding=True)
 
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
-from giqa_harness.boxes.frames import Frame, OriginalFrame
+from giqa_harness.boxes.frames import Frame, OriginalFrame, PadSquareFrame
 from giqa_harness.errors import ModelLoadError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.models import Request
 
 from .hf_common import (
-    HFVisionAdapter, check_prompt_template, load_model, load_processor, mean_pad_frame, model_input_image, read_config, resolve_box_format,
+    HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config, resolve_box_format,
 )
 
 VICUNA_TEMPLATE = "USER: <image>\n{question} ASSISTANT:"
@@ -79,7 +79,7 @@ class LlavaAdapter(HFVisionAdapter):
             self.template = family_template(getattr(config.text_config, "model_type", None))
 
     def default_frame(self) -> Frame:
-        return mean_pad_frame(self.processor.image_processor) if self.variant == "1.5" else OriginalFrame()
+        return PadSquareFrame(color="mean") if self.variant == "1.5" else OriginalFrame()
 
     @classmethod
     def frame_summary(cls) -> str:
@@ -94,7 +94,7 @@ class LlavaAdapter(HFVisionAdapter):
     def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
         # 1.5's CLIP tower takes a square; NeXT tiles any aspect ratio itself.
         square = self.variant == "1.5"
-        images = [model_input_image(r.image, self.box_format.frame, square=square) for r in requests]
+        images = [model_input_image(r.image, self.image_frame, square=square) for r in requests]
         prompts = [self.prompt(r.question) for r in requests]
         return self.processor(images=images, text=prompts, return_tensors="pt", padding=True)
 
