@@ -126,7 +126,8 @@ class VLLMAdapter(ModelAdapter):
 
     @classmethod
     def frame_summary(cls) -> str:
-        return "from preset= (" + "; ".join(f"{n}: {p.box_format} / {p.frame}" for n, p in PRESETS.items()) + ")"
+        pairs = dict.fromkeys(f"{p.box_format} / {p.frame}" for p in PRESETS.values())
+        return "by preset: " + "; ".join(pairs)
 
     def inputs(self, requests: Sequence[Request]) -> list[dict[str, Any]]:
         """vLLM prompts: the templated question and the image as this model's frame shows it."""
