@@ -8,13 +8,11 @@ the record fails with every attempt's reason. T_e then filters out the non-criti
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from giqa_harness.llm.base import LLMBackend
 
+from .llm_json import Outcome, ask_with_retries, fill, json_array
 from .records import EFFECTS, Tag
 
 SYSTEM = "You turn image-quality descriptions into structured data. You answer with JSON and nothing else."
@@ -43,34 +41,15 @@ PROMPTS: tuple[str, ...] = (
     "Previous problem: {problem}.\nDescription: {description}",
 )
 
-_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 _WHOLE_IMAGE = {"image", "photo", "photograph", "picture", "frame", "shot", "overall quality", "quality"}
 _WHOLE_IMAGE_PREFIXES = ("the ", "this ", "a ", "an ", "whole ", "entire ", "overall ")
 
 
-def fill(template: str, description: str, problem: str = "") -> str:
-    return template.replace("{problem}", problem).replace("{description}", description)
-
-
 def parse_tags(reply: str | None) -> tuple[list[Tag] | None, str | None]:
     """The triples in an LLM reply, or ``(None, reason)`` when the reply breaks the schema. Never raises."""
-    if not isinstance(reply, str) or not reply.strip():
-        return None, "empty reply"
-    text = _FENCE.sub("", reply.strip())
-    start, end = text.find("["), text.rfind("]")
-    data: Any = None
-    for candidate in ([text[start : end + 1]] if 0 <= start < end else []) + [text]:
-        try:
-            data = json.loads(candidate)
-            break
-        except (json.JSONDecodeError, ValueError):
-            continue
-    else:
-        return None, "not valid JSON"
-    if isinstance(data, dict) and isinstance(data.get("objects"), list):
-        data = data["objects"]
-    if not isinstance(data, list):
-        return None, f"expected a JSON array, got {type(data).__name__}"
+    data, error = json_array(reply, "objects")
+    if data is None:
+        return None, error
     tags: list[Tag] = []
     for i, item in enumerate(data):
         if not isinstance(item, dict):
@@ -120,39 +99,14 @@ def select_key_tags(tags: Sequence[Tag], description: str, drop_whole_image: boo
     return kept, notes
 
 
-@dataclass
-class TagOutcome:
-    """The triples extracted from one description (``None`` when every attempt failed) and the reason
-    each failed attempt was rejected."""
-
-    tags: list[Tag] | None
-    errors: list[str] = field(default_factory=list)
-
-    def failure(self) -> str:
-        return "; ".join(f"attempt {i}: {e}" for i, e in enumerate(self.errors, 1))
-
-
 def extract_tags(
     llm: LLMBackend, descriptions: Sequence[str], max_attempts: int = 3, **generation: Any
-) -> list[TagOutcome]:
+) -> list[Outcome[list[Tag]]]:
     """Ask ``llm`` for the triples of every description, in one batch per attempt; invalid replies are
     asked again with the next, stricter prompt."""
-    outcomes = [TagOutcome(None) for _ in descriptions]
-    pending = list(range(len(descriptions)))
-    for attempt in range(max(1, max_attempts)):
-        if not pending:
-            break
-        template = PROMPTS[min(attempt, len(PROMPTS) - 1)]
-        prompts = [fill(template, descriptions[i], outcomes[i].errors[-1] if outcomes[i].errors else "")
-                   for i in pending]
-        replies = llm.complete(prompts, system=SYSTEM, **generation)
-        still: list[int] = []
-        for i, reply in zip(pending, replies):
-            tags, error = parse_tags(reply) if reply is not None else (None, "the LLM call failed")
-            if tags is None:
-                outcomes[i].errors.append(str(error))
-                still.append(i)
-            else:
-                outcomes[i].tags = tags
-        pending = still
-    return outcomes
+
+    def prompt(i: int, attempt: int, problem: str) -> str:
+        return fill(PROMPTS[min(attempt, len(PROMPTS) - 1)], description=descriptions[i], problem=problem)
+
+    return ask_with_retries(llm, len(descriptions), prompt, lambda i, reply: parse_tags(reply), max_attempts,
+                            system=SYSTEM, **generation)
