@@ -100,3 +100,27 @@ def test_unknown_option_names_the_accepted_ones(tiny_lm):
 def test_missing_checkpoint_is_a_judge_error(tmp_path):
     with pytest.raises(JudgeError, match="cannot load a causal LM"):
         build_backend(f"hf:{tmp_path / 'nowhere'}", device="cpu")
+
+
+def test_a_run_judged_by_the_local_model_asks_it_once(tmp_path, tiny_lm, tiny_task, monkeypatch):
+    import json
+
+    from giqa_harness.evaluator import RunConfig, evaluate
+    from giqa_harness.llm.hf import HFBackend
+
+    generated = []
+    original = HFBackend._generate
+    monkeypatch.setattr(HFBackend, "_generate", lambda self, batch, settings: generated.extend(batch) or
+                        original(self, batch, settings))
+    task = tiny_task(metrics=("llm_score",))
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"doc_id": d, "answer": "Blurry."}) + "\n"
+                               for d in ("d1", "d2", "y1", "y2", "w1", "w2")))
+    config = RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], output_path=tmp_path / "run",
+                       judge=f"hf:{tiny_lm}", judge_args={"device": "cpu", "max_new_tokens": 4}, progress=False)
+    first = evaluate(config)
+    asked = len(generated)
+    evaluate(config)
+    assert first["judge"]["backend"] == f"hf:{tiny_lm}"
+    assert asked >= 2  # both descriptions (a random model's replies hold no score, so retries follow)
+    assert len(generated) == asked  # the second run came from the cache
