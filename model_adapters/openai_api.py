@@ -14,6 +14,7 @@ Model arguments:
   format's own default frame. The image is sent already framed (padded or cropped), so the model's
   coordinates refer to the image it really saw.
 - ``concurrency`` (8), ``timeout`` (60 s), ``max_retries`` (5), ``backoff`` (1 s): as for the judge.
+  Requests of one evaluator batch run concurrently, so pass ``--batch_size`` of at least ``concurrency``.
 - ``max_tokens``: overrides the task's ``max_new_tokens`` (default 512 when neither sets it);
   ``temperature``: overrides the task's (greedy, 0, by default); ``system``: a system prompt.
 - ``api_key_env``: the environment variable holding the key (default ``OPENAI_API_KEY``, optional for

@@ -156,8 +156,9 @@ class ChatClient:
                 status, payload, retry_after = self._send(data)
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 # Timeouts, refused or reset connections: worth another try.
-                reason = getattr(exc, "reason", None) or exc
-                error = f"{type(reason).__name__}: {self._scrub(str(reason))}" if str(reason) else type(reason).__name__
+                reason = getattr(exc, "reason", None) or exc  # URLError wraps the socket error
+                kind = type(exc if isinstance(reason, str) else reason).__name__
+                error = f"{kind}: {self._scrub(str(reason))}" if str(reason) else kind
             else:
                 if status == 200:
                     text = self._parse(payload)
