@@ -123,9 +123,15 @@ SECTIONS: dict[str, type] = {"model": ModelSection, "data": DataSection, "train"
 TOP_LEVEL = {"name", "description", *SECTIONS}
 
 
-def builtin_recipes() -> list[str]:
-    """Names of the recipes shipped in training/recipes (usable instead of a path)."""
-    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+def builtin_recipes() -> dict[str, str]:
+    """Name -> description of the recipes shipped in training/recipes (a name works as a path)."""
+    import yaml
+
+    out = {}
+    for path in sorted(RECIPES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out[path.stem] = str(data.get("description", "")) if isinstance(data, dict) else ""
+    return out
 
 
 def recipe_path(spec: str | Path) -> Path:
@@ -136,7 +142,7 @@ def recipe_path(spec: str | Path) -> Path:
     builtin = RECIPES_DIR / f"{spec}.yaml"
     if builtin.is_file():
         return builtin
-    names = builtin_recipes()
+    names = list(builtin_recipes())
     close = difflib.get_close_matches(str(spec), names, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise ConfigError(f"recipe {str(spec)!r} is neither a file nor a built-in recipe.{hint} Built-in: {', '.join(names)}")
