@@ -114,7 +114,7 @@ def bootstrap_ci(
     n = len(values)
     stats = []
     for _ in range(n_resamples):
-        resample = [values[rng.randrange(n)] for _ in range(n)]
+        resample = rng.choices(values, k=n)  # with replacement; several times faster than randrange
         stat = aggregate(resample)
         if stat is not None:
             stats.append(stat)

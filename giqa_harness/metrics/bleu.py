@@ -75,10 +75,11 @@ def corpus_bleu(statistics: Sequence[dict[str, Any]], n: int = MAX_N) -> float:
     """Corpus BLEU-n in [0, 1] from summed per-sample statistics, smoothed as pycocoevalcap smooths."""
     testlen = sum(s["testlen"] for s in statistics)
     reflen = sum(s["reflen"] for s in statistics)
+    # Column sums through zip: the bootstrap calls this a thousand times per task.
+    guesses = list(map(sum, zip(*[s["guess"] for s in statistics]))) or [0] * n
+    corrects = list(map(sum, zip(*[s["correct"] for s in statistics]))) or [0] * n
     log_precision = 0.0
-    for k in range(n):
-        guess = sum(s["guess"][k] for s in statistics)
-        correct = sum(s["correct"][k] for s in statistics)
+    for guess, correct in zip(guesses[:n], corrects[:n]):
         log_precision += math.log((correct + _TINY) / (guess + _SMALL))
     score = math.exp(log_precision / n)
     ratio = (testlen + _TINY) / (reflen + _SMALL)
