@@ -115,11 +115,16 @@ def test_failed_calls_and_backend_errors_are_failures_too():
     assert is_failed(none) and "no reply" in none["failed"]
 
     class Down(LLMBackend):
+        calls = 0
+
         def complete(self, prompts, system=None, **generation):
+            self.calls += 1
             raise ConnectionError("judge unreachable")
 
-    (down,) = judge_scores(Down("down"), ["x"], retries=0)
-    assert is_failed(down) and "judge unreachable" in down["failed"]
+    down = Down("down")
+    (failure,) = judge_scores(down, ["x"], retries=2)
+    assert is_failed(failure) and "judge unreachable" in failure["failed"]
+    assert down.calls == 1  # the backend already retried; a raise is not asked again
 
 
 def test_the_same_question_is_asked_once_per_backend():

@@ -140,12 +140,16 @@ def judge_scores(
     last_reply: list[str | None] = [None] * len(prompts)
     last_error: str | None = None
     pending = list(range(len(prompts)))
+    attempts = 0
     for attempt in range(retries + 1):
         if not pending:
             break
         asked = [prompts[i] if attempt == 0 else retry_prompt(prompts[i], attempt) for i in pending]
+        attempts += 1
         replies, error = _ask(judge, asked, system)
-        last_error = error or last_error
+        if error is not None:  # the backend raised after its own retries: asking again would too
+            last_error = error
+            break
         still = []
         for i, reply in zip(pending, replies):
             score = parse_score(reply)
@@ -155,11 +159,10 @@ def judge_scores(
             else:
                 results[i] = score
         pending = still
-    attempts = retries + 1
     for i in pending:
         if last_reply[i] is not None:
             reason = f"no 0-{MAX_SCORE} score in the judge's reply after {attempts} attempts; last reply: {last_reply[i][:200]!r}"
         else:
-            reason = f"the judge gave no reply after {attempts} attempts" + (f" ({last_error})" if last_error else "")
+            reason = f"the judge failed: {last_error}" if last_error else f"the judge gave no reply after {attempts} attempts"
         results[i] = failed(reason)
     return results  # type: ignore[return-value]
