@@ -72,7 +72,7 @@ QUALITY_STEMS: tuple[str, ...] = (
 )
 _STOPWORDS = {"the", "a", "an", "of", "in", "on", "at", "to", "and", "or", "with", "its", "his", "her", "their",
               "this", "that", "these", "those", "is", "are", "by", "for", "from"}
-_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z0-9]+)*")  # hyphens split words: "over-exposed" has "exposed"
 
 
 @dataclass(frozen=True)
