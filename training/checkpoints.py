@@ -118,6 +118,19 @@ def append_log(output: Path, row: dict[str, Any]) -> None:
         fh.write(json.dumps(row) + "\n")
 
 
+def finished_run(recipe: Recipe) -> int | None:
+    """The step count of a finished run of this same recipe in ``output.dir/final``, else None."""
+    info = Path(recipe.output.dir) / "final" / TRAINING_INFO
+    if recipe.output.resume == "never" or not info.is_file():
+        return None
+    from .recipe import recipe_from_dict
+
+    saved = json.loads(info.read_text(encoding="utf-8"))
+    if training_identity(recipe_from_dict(saved["recipe"])) != training_identity(recipe):
+        return None
+    return int(saved["optimizer_steps"])
+
+
 def write_final_metadata(folder: Path, recipe: Recipe, family: str, image_frame: str, prompt_template: str | None,
                          steps: int, samples: int) -> None:
     """``giqa_adapter.json`` (the ``giqa`` adapter's own schema: how to load and prompt the model, which
@@ -129,7 +142,7 @@ def write_final_metadata(folder: Path, recipe: Recipe, family: str, image_frame:
         frame="original",  # annotate/ writes every box relative to the original image
         image_frame=image_frame, prompt_template=prompt_template, base_model=recipe.model.base,
     ).write(folder)
-    atomic_write_json(folder / TRAINING_INFO, {
+    atomic_write_json(folder / TRAINING_INFO, {  # written last: its presence marks a finished run
         "recipe": recipe.to_json(), "optimizer_steps": steps, "training_samples": samples,
         "giqa_harness_version": __version__,
     })

@@ -22,8 +22,8 @@ from typing import Any, Iterator
 from giqa_harness.output import atomic_write_json
 
 from .checkpoints import (
-    Progress, append_log, check_resumable, checkpoint_dir, mark_complete, prune_checkpoints, resume_point,
-    truncate_log, write_final_metadata,
+    Progress, append_log, check_resumable, checkpoint_dir, finished_run, mark_complete, prune_checkpoints,
+    resume_point, truncate_log, write_final_metadata,
 )
 from .data import IGNORE_INDEX, ConversationDataset, collate, read_conversations, select_kinds
 from .families import LoadedBase, load_base
@@ -111,6 +111,11 @@ def train(recipe: Recipe) -> TrainResult:
                                           train_batch_size=plan.global_batch, gradient_clipping=t.max_grad_norm)
     set_seed(t.seed)
     output = Path(recipe.output.dir)
+    done = finished_run(recipe)
+    if done is not None:
+        accelerator.print(f"{output / 'final'} already holds this recipe's model ({done} steps); "
+                          "output.resume=never trains it again")
+        return TrainResult(output_dir=output, final_dir=output / "final", steps=done, last_loss=None)
     conversations = select_kinds(read_conversations(recipe.data.train, recipe.data.image_root), recipe.data.kinds)
     schedule = plan_schedule(len(conversations), plan.global_batch, t.epochs, t.warmup_ratio, t.max_steps)
     # Under DeepSpeed the engine keeps fp32 master weights, so the model may load in the training dtype.
