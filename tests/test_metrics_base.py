@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from giqa_harness.metrics.base import Metric, MetricContext, MetricResult, compute_metric, failed, is_failed
 from giqa_harness.metrics.yes_no import AccuracyYesNo
 from giqa_harness.testing.samples import sample
