@@ -110,7 +110,10 @@ _asked: "weakref.WeakKeyDictionary[Any, dict[str, str]]" = weakref.WeakKeyDictio
 
 def _ask(judge: "LLMBackend", prompts: list[str], system: str | None) -> tuple[list[str | None], str | None]:
     """Replies (None for a failed call) and, when the backend raised, the error text."""
-    memo = _asked.setdefault(judge, {})
+    try:
+        memo = _asked.setdefault(judge, {})
+    except TypeError:  # a backend that cannot be a weak dict key (unhashable): no sharing, still correct
+        memo = {}
     keys = [json.dumps([system, p]) for p in prompts]
     first: dict[str, int] = {}
     for i, key in enumerate(keys):
