@@ -114,16 +114,8 @@ def test_grid_text_is_kept_verbatim():
 # -- prompts -------------------------------------------------------------------------------------
 
 
-class _Tokenizer:
-    eos_token = "</s>"
-
-
-class _Processor:
-    tokenizer = _Tokenizer()
-
-
 def test_family_template_renders_every_turn_and_ends_each_answer_with_eos():
-    renderer = PromptRenderer(_Processor(), "<image>", template="USER: <image>\n{question} ASSISTANT:")
+    renderer = PromptRenderer("</s>", "<image>", template="USER: <image>\n{question} ASSISTANT:")
     pieces = renderer.pieces((Turn("Describe.", "Blurry [sky](<0, 1>)."), Turn("Is it sharp?", "No.")))
     assert pieces == [("USER: <image>\nDescribe. ASSISTANT:", " Blurry [sky](<0, 1>).</s>"),
                       ("USER: Is it sharp? ASSISTANT:", " No.</s>")]
@@ -158,7 +150,7 @@ def test_labels_cover_exactly_the_answer_tokens_of_every_turn(tiny, tmp_path):
     conversation = read_conversations([path])[0]
     example = base.encoder.encode(conversation)
     ids, labels = example["input_ids"].tolist(), example["labels"].tolist()
-    tokenizer = base.processor.tokenizer
+    tokenizer = base.preprocessors[0].tokenizer
     image_id = tokenizer.convert_tokens_to_ids("<image>")
     # Token by token: a label is either the token itself or ignored, and image tokens are ignored.
     for token, label in zip(ids, labels):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from giqa_harness.boxes.formats import CANONICAL_FORMAT, BoxFormat, get_format, rerender
 from giqa_harness.boxes.frames import OriginalFrame
@@ -150,14 +150,15 @@ def rewrite_boxes(conversation: Conversation, target: BoxFormat | None, image_si
 class PromptRenderer:
     """Prompt and answer pieces of a conversation, rendered as the adapter renders a single question.
 
-    Without ``template`` the processor's chat template renders the messages (what the llava adapter
-    does when the checkpoint ships one); otherwise ``template`` (holding ``image_token`` and
-    ``{question}``) is the first turn's prompt and, without its image marker, every later turn's.
+    With a ``template`` (holding ``image_token`` and ``{question}``) it is the first turn's prompt and,
+    without its image marker, every later turn's; otherwise ``processor``'s chat template renders the
+    messages (what the llava adapter does when the checkpoint ships one).
     """
 
-    def __init__(self, processor: Any, image_token: str, template: str | None = None) -> None:
-        self.processor, self.image_token, self.template = processor, image_token, template
-        self.eos = processor.tokenizer.eos_token
+    def __init__(self, eos_token: str, image_token: str, template: str | None = None, processor: Any = None) -> None:
+        if template is None and processor is None:
+            raise ValueError("a PromptRenderer needs a template or a processor with a chat template")
+        self.eos, self.image_token, self.template, self.processor = eos_token, image_token, template, processor
 
     def pieces(self, turns: Sequence[Turn]) -> list[tuple[str, str]]:
         """(prompt piece, answer piece) per turn; the pieces concatenate to the whole text."""
@@ -198,9 +199,30 @@ class PromptRenderer:
 # -- encoding ---------------------------------------------------------------------------------------
 
 
+def load_image(path: Path) -> "Image.Image":
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except OSError as exc:
+        raise DatasetError(f"cannot read image {path}: {exc}") from None
+
+
+def text_and_spans(renderer: PromptRenderer, turns: Sequence[Turn]) -> tuple[str, list[tuple[int, int]]]:
+    """The whole conversation text and the character span of every answer piece in it."""
+    text, spans = "", []
+    for prompt, answer in renderer.pieces(turns):
+        text += prompt
+        spans.append((len(text), len(text) + len(answer)))
+        text += answer
+    return text, spans
+
+
 @dataclass
 class ExampleEncoder:
-    """One conversation -> tensors (``input_ids``, ``attention_mask``, ``labels`` and the pixels).
+    """One conversation -> tensors (``input_ids``, ``labels`` and the processor's pixel tensors) for a
+    family whose transformers processor expands the image token (LLaVA, LLaVA-NeXT).
 
     ``prepare_image`` is the adapter's own preprocessing (frame, squash); ``processor`` the base
     checkpoint's. Picklable, so data-loader workers can run it.
@@ -212,29 +234,12 @@ class ExampleEncoder:
     box_format: BoxFormat | None = None
     max_length: int = 2048
 
-    def load_image(self, path: Path) -> "Image.Image":
-        from PIL import Image
-
-        try:
-            with Image.open(path) as im:
-                return im.convert("RGB")
-        except OSError as exc:
-            raise DatasetError(f"cannot read image {path}: {exc}") from None
-
-    def text_and_spans(self, turns: Sequence[Turn]) -> tuple[str, list[tuple[int, int]]]:
-        text, spans = "", []
-        for prompt, answer in self.renderer.pieces(turns):
-            text += prompt
-            spans.append((len(text), len(text) + len(answer)))
-            text += answer
-        return text, spans
-
     def encode(self, conversation: Conversation) -> dict[str, Any]:
         import torch
 
-        image = self.load_image(conversation.image)
+        image = load_image(conversation.image)
         conversation = rewrite_boxes(conversation, self.box_format, image.size)
-        text, spans = self.text_and_spans(conversation.turns)
+        text, spans = text_and_spans(self.renderer, conversation.turns)
         tokenizer = self.processor.tokenizer
         plain = tokenizer(text, return_offsets_mapping=True)
         labels = [tok if _inside(offset, spans) else IGNORE_INDEX
@@ -305,10 +310,16 @@ def collate(examples: Sequence[dict[str, Any]], pad_token_id: int) -> dict[str, 
     return batch
 
 
+class Encoder(Protocol):
+    """What turns a conversation into one example's tensors (`ExampleEncoder`, the Owl2 encoder)."""
+
+    def encode(self, conversation: Conversation) -> dict[str, Any]: ...
+
+
 class ConversationDataset:
     """Map-style data set (what torch's DataLoader needs): encodes each conversation when read."""
 
-    def __init__(self, conversations: Sequence[Conversation], encoder: ExampleEncoder) -> None:
+    def __init__(self, conversations: Sequence[Conversation], encoder: Encoder) -> None:
         self.conversations = list(conversations)
         self.encoder = encoder
 

@@ -14,34 +14,51 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from giqa_harness.boxes.frames import OriginalFrame, PadSquareFrame, parse_frame
 from giqa_harness.errors import ModelLoadError
 
-from .data import ExampleEncoder, PromptRenderer, box_text_format
+from .data import IGNORE_INDEX, Encoder, ExampleEncoder, PromptRenderer, box_text_format
 from .recipe import Recipe
-
 
 @dataclass
 class LoadedBase:
-    """A base model ready to train, its processor, the encoder of its inputs, and the facts the
-    ``giqa`` adapter needs to load the result the same way."""
+    """A base model ready to train, the encoder of its inputs, its loss, and the facts the ``giqa``
+    adapter needs to load the result the same way.
+
+    ``loss(model, batch)`` is the cross-entropy summed over the answer tokens (the loop normalises it
+    by the global batch's token count). ``preprocessors`` (processor, tokenizer, image processor) are
+    saved beside the weights."""
 
     model: Any
-    processor: Any
-    encoder: ExampleEncoder
+    preprocessors: Sequence[Any]
+    encoder: Encoder
+    loss: Callable[[Any, dict[str, Any]], Any]
     family: str
     image_frame: str
     prompt_template: str | None
     pad_token_id: int
 
     def save(self, folder: Path, state_dict: dict[str, Any] | None = None) -> None:
-        """Weights (``state_dict`` gathered from ZeRO-3 when given) and processor, loadable by
+        """Weights (``state_dict`` gathered from ZeRO-3 when given) and preprocessors, loadable by
         ``from_pretrained``."""
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
-        self.processor.save_pretrained(folder)
+        for item in self.preprocessors:
+            item.save_pretrained(folder)
+
+
+def answer_token_loss(model: Any, batch: dict[str, Any]) -> Any:
+    """Summed next-token cross-entropy over the answer tokens, for models whose logits align with
+    ``input_ids`` (the processor already expanded the image tokens)."""
+    import torch.nn.functional as F
+
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    logits = model(**inputs, use_cache=False).logits
+    labels = batch["labels"][:, 1:]
+    return F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                           ignore_index=IGNORE_INDEX, reduction="sum")
 
 
 def load_base(recipe: Recipe, dtype: str) -> LoadedBase:
@@ -86,7 +103,7 @@ def load_llava(recipe: Recipe, dtype: str) -> LoadedBase:
         getattr(config.text_config, "model_type", None))
     encoder = ExampleEncoder(
         processor=processor,
-        renderer=PromptRenderer(processor, image_token, template),
+        renderer=PromptRenderer(processor.tokenizer.eos_token, image_token, template, processor),
         prepare_image=functools.partial(model_input_image, frame=frame, square=variant == "llava"),
         box_format=box_text_format(recipe.data.box_text),
         max_length=recipe.data.max_length,
@@ -95,6 +112,6 @@ def load_llava(recipe: Recipe, dtype: str) -> LoadedBase:
         # LLaVA's own recipe trains the projector and the language model; the CLIP tower stays frozen.
         model.model.vision_tower.requires_grad_(False)
     pad = processor.tokenizer.pad_token_id
-    return LoadedBase(model=model, processor=processor, encoder=encoder, family="llava",
+    return LoadedBase(model=model, preprocessors=(processor,), encoder=encoder, loss=answer_token_loss, family="llava",
                       image_frame=frame.describe(), prompt_template=template,
                       pad_token_id=int(pad if pad is not None else processor.tokenizer.eos_token_id))

@@ -69,17 +69,6 @@ def resolve_mixed_precision(setting: str) -> str:
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
 
-def answer_token_loss(model: Any, batch: dict[str, Any]) -> Any:
-    """Summed next-token cross-entropy over the answer tokens (labels != IGNORE_INDEX)."""
-    import torch.nn.functional as F
-
-    inputs = {k: v for k, v in batch.items() if k != "labels"}
-    logits = model(**inputs, use_cache=False).logits
-    labels = batch["labels"][:, 1:]
-    return F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                           ignore_index=IGNORE_INDEX, reduction="sum")
-
-
 def build_optimizer(model: Any, recipe: Recipe) -> Any:
     """AdamW over the trainable parameters; no weight decay on biases and norms (ndim < 2)."""
     import torch
@@ -149,7 +138,7 @@ def train(recipe: Recipe) -> TrainResult:
         f"precision {accelerator.mixed_precision}"
     )
     loader = make_loader(conversations, base, recipe, plan, schedule, accelerator.process_index, progress.step)
-    last_loss = run_steps(accelerator, model, optimizer, scheduler, loader, recipe, plan, schedule, progress)
+    last_loss = run_steps(accelerator, model, base, optimizer, scheduler, loader, recipe, plan, schedule, progress)
     final = save_final(accelerator, model, base, recipe, progress.step, len(conversations))
     accelerator.end_training()
     return TrainResult(output_dir=output, final_dir=final, steps=progress.step, last_loss=last_loss)
@@ -165,8 +154,8 @@ def make_loader(conversations: list[Any], base: LoadedBase, recipe: Recipe, plan
                       num_workers=recipe.data.num_workers)
 
 
-def run_steps(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, loader: Any, recipe: Recipe,
-              plan: BatchPlan, schedule: Schedule, progress: Progress) -> float | None:
+def run_steps(accelerator: Any, model: Any, base: LoadedBase, optimizer: Any, scheduler: Any, loader: Any,
+              recipe: Recipe, plan: BatchPlan, schedule: Schedule, progress: Progress) -> float | None:
     import torch
 
     t, out = recipe.train, recipe.output
@@ -186,7 +175,7 @@ def run_steps(accelerator: Any, model: Any, optimizer: Any, scheduler: Any, load
         for batch in micro:
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             with accelerator.accumulate(model):
-                loss = answer_token_loss(model, batch)
+                loss = base.loss(model, batch)
                 accelerator.backward(loss * scale)
                 loss_sum += loss.detach()
                 if accelerator.sync_gradients and t.max_grad_norm > 0:
