@@ -1,0 +1,1 @@
+from fake_multimodal import tokenizer_image_token  # noqa: F401  (the adapter imports it from here)
