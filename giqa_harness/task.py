@@ -86,7 +86,11 @@ def _make_loader(folder: Path) -> type[yaml.SafeLoader]:
     return TaskLoader
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """One task file, its ``include`` merged underneath. The include may name any YAML file inside
+    ``root`` (the registered task folder, so sibling task folders can share a base; default: the
+    file's own folder)."""
+    root = (root if root is not None else path.parent).resolve()
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.load(fh, Loader=_make_loader(path.parent))  # noqa: S506 - a SafeLoader subclass
@@ -97,11 +101,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     include = data.pop("include", None)
     if include:
         base_path = (path.parent / str(include)).resolve()
-        if path.parent.resolve() not in base_path.parents:
-            raise TaskError(f"{path}: include {include!r} must stay inside the task folder")
+        if root not in base_path.parents:
+            raise TaskError(f"{path}: include {include!r} must stay inside the task folder {root}")
         if not base_path.is_file():
             raise TaskError(f"{path}: include {include!r} not found at {base_path}")
-        data = _deep_merge(read_yaml(base_path), data)
+        data = _deep_merge(read_yaml(base_path, root), data)
     return data
 
 
@@ -244,7 +248,7 @@ class TaskIndex:
                 if path.name.startswith("_"):
                     continue  # include-only fragments
                 try:
-                    item = parse_task(path, read_yaml(path), plugin)
+                    item = parse_task(path, read_yaml(path, folder), plugin)
                 except TaskError as exc:
                     self.errors.append(str(exc))
                     continue

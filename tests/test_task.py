@@ -54,6 +54,16 @@ def test_include_may_not_escape_the_task_folder(tmp_path):
         read_yaml(path)
 
 
+def test_include_may_reach_a_sibling_folder_inside_the_registered_task_root(tmp_path):
+    write(tmp_path / "tasks" / "bench" / "_base.yaml", "version: 4\njudge_prompts: {acc_w: shared}\n")
+    write(tmp_path / "tasks" / "synth" / "s.yaml", "task: s\ninclude: ../bench/_base.yaml\n")
+    index = TaskIndex([(tmp_path / "tasks", "test")])
+    assert index.errors == []
+    assert index.tasks["s"].judge_prompts == {"acc_w": "shared"} and index.tasks["s"].version == 4
+    with pytest.raises(TaskError, match="must stay inside the task folder"):
+        read_yaml(tmp_path / "tasks" / "synth" / "s.yaml")  # without a root, only its own folder
+
+
 def test_include_merges_nested_mappings(tmp_path):
     write(tmp_path / "_base.yaml", "version: 3\ngeneration_kwargs: {max_new_tokens: 10, do_sample: false}\n")
     path = write(tmp_path / "t.yaml", "task: t\ninclude: _base.yaml\ngeneration_kwargs: {max_new_tokens: 99}\n")

@@ -42,6 +42,7 @@ def validate_task(task, check_data: bool) -> list[str]:
 
 
 def main(argv: Sequence[str], command: str = "validate") -> int:
+    from ..plugins import registry
     from ..task import parse_task, read_yaml, task_index
 
     p = argparse.ArgumentParser(prog="giqa-harness validate", description=__doc__)
@@ -55,7 +56,9 @@ def main(argv: Sequence[str], command: str = "validate") -> int:
         path = Path(target)
         if path.suffix in (".yaml", ".yml") and path.is_file():
             try:
-                item = parse_task(path.resolve(), read_yaml(path.resolve()))
+                path = path.resolve()
+                root = next((f for f, _ in registry().task_dirs if Path(f).resolve() in path.parents), None)
+                item = parse_task(path, read_yaml(path, root))
             except Exception as exc:
                 print(f"FAIL {path}: {exc}")
                 failures += 1
