@@ -127,3 +127,19 @@ def test_the_final_folder_loads_as_a_giqa_entrant(workspace, tmp_path):
     adapter = build_adapter("giqa", {"pretrained": str(result.final_dir), "max_new_tokens": 4})
     assert adapter.box_format.name == "giqa_grid" and adapter.box_format.frame.describe() == "original"
     assert adapter.inner.image_frame.describe() == "pad_square:mean"
+
+
+def test_the_saved_checkpoint_evaluates_through_the_harness_on_giqa_synth(workspace, tmp_path):
+    from giqa_harness.evaluator import RunConfig, evaluate
+    from giqa_harness.training.train import train
+
+    result = train(recipe_for(workspace, tmp_path / "run", "train.max_steps=2", "output.save_every_steps=0"))
+    results = evaluate(RunConfig(model="giqa", model_args={"pretrained": str(result.final_dir), "max_new_tokens": 8},
+                                 tasks=["giqa_synth"], limit=2, output_path=tmp_path / "eval", log_samples=True,
+                                 bootstrap=0, progress=False))
+    assert set(results["results"]) == {"giqa_synth_des", "giqa_synth_vqa"}
+    for task in results["results"].values():
+        assert (task["n_scored"], task["n_failed"]) == (2, 0)
+        assert "miou" in task["metrics"] and "tag_recall" in task["metrics"]
+    assert results["model"]["box_format"]["name"] == "giqa_grid"
+    assert (tmp_path / "eval" / "samples_giqa_synth_des.jsonl").is_file()
