@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .boxes.formats import get_format
+from .boxes.formats import format_from_description
 from .cache import CachedLLM, ResponseCache
 from .docs import Doc
 from .errors import DatasetError
@@ -36,8 +36,7 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     config = results.get("config", {})
     seed = config.get("seed", 0) if seed is None else seed
     bootstrap = config.get("bootstrap", 1000) if bootstrap is None else bootstrap
-    fmt_info = results["model"]["box_format"]
-    box_format = get_format(fmt_info["name"], fmt_info.get("frame"))
+    box_format = format_from_description(results["model"]["box_format"])
     emits_boxes = bool(results["model"].get("emits_boxes", True))
     output = output or run_dir
     cache = ResponseCache(output / "cache.sqlite")

@@ -35,10 +35,9 @@ class Run:
 
     def box_format(self) -> Any:
         if self._box_format is None:
-            from ..boxes.formats import get_format
+            from ..boxes.formats import format_from_description
 
-            info = self.results["model"]["box_format"]
-            self._box_format = get_format(info["name"], info.get("frame"))
+            self._box_format = format_from_description(self.results["model"]["box_format"])
         return self._box_format
 
 

@@ -27,4 +27,10 @@ def get_format(name: str, frame: Frame | str | None = None, **options: Any) -> B
     return cls(frame=frame, **options)
 
 
-__all__ = ["BoxFormat", "CANONICAL_FORMAT", "FormatOption", "GridFormat", "get_format", "rerender"]
+def format_from_description(description: dict[str, Any]) -> BoxFormat:
+    """The format a results.json ``model.box_format`` entry (`BoxFormat.describe`) records."""
+    return get_format(description["name"], description.get("frame"), **(description.get("options") or {}))
+
+
+__all__ = ["BoxFormat", "CANONICAL_FORMAT", "FormatOption", "GridFormat", "format_from_description", "get_format",
+           "rerender"]
