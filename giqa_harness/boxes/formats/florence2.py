@@ -4,7 +4,8 @@ Bin ``N`` of the (squashed) image reads as ``(N + 0.5) / 1000``; writing takes `
 kept within 0-999, as Florence-2's quantizer does. Four location tokens make a box and several boxes
 of one phrase follow each other. As in Florence-2's own post-processing, the phrase is the text
 since the previous tag (its location tokens, ``</s>``, ...), stripped: Florence-2 writes grounding
-answers as ``phrase<loc..>phrase<loc..>``. Bins above 999 are dropped; so is an incomplete group of
+answers as ``phrase<loc..>phrase<loc..>``. When the tokens end a longer sentence, only the last clause
+counts (after ``. ! ? ; : ,``, a newline or a bracket), as for bare boxes (`phrases`). Bins above 999 are dropped; so is an incomplete group of
 fewer than four tokens (counted once).
 """
 
@@ -19,6 +20,7 @@ from ..geometry import Box
 from ..grounded import GroundedText, Grounding
 from .base import BoxFormat
 from .markup import Found, assemble, frame_box, frame_coords, index_value
+from .phrases import clause_start_in
 
 BINS = 1000
 _LOCS = re.compile(r"(?:<loc_\d+>)+")
@@ -40,6 +42,7 @@ class Florence2Format(BoxFormat):
         previous_end = 0
         for match in _LOCS.finditer(text):
             region_start = max(previous_end, text.rfind(">", previous_end, match.start()) + 1)
+            region_start = clause_start_in(text, region_start, match.start())
             region = text[region_start : match.start()]
             phrase_start = region_start + len(region) - len(region.lstrip())
             item = Found(match.start(), match.end(), phrase=region.strip(), span_start=phrase_start)

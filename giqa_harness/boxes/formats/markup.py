@@ -95,10 +95,12 @@ def assemble(text: str, found: Sequence[Found], removals: Iterable[tuple[int, in
     groundings: list[Grounding] = []
     last_end = 0  # where the previous markup ends: a phrase never reaches back past it
     pending: _Bare | None = None  # bare boxes waiting for more boxes of the same phrase
+    joiners: list[tuple[int, int]] = []
     for item in found:
         dropped += item.dropped
         if (pending is not None and item.phrase is None and item.boxes
                 and _BOX_JOINER.fullmatch(text, pending.end, item.start)):
+            joiners.append((pending.end, item.start))  # ", and" between boxes goes with the markup
             pending.boxes.extend(item.boxes)
             pending.end = last_end = item.end
             continue
@@ -115,7 +117,7 @@ def assemble(text: str, found: Sequence[Found], removals: Iterable[tuple[int, in
     if pending is not None:
         groundings.append(pending.grounding())
     # Enclosing ranges first at a shared start, so that they swallow what they enclose.
-    cuts = sorted([(f.start, f.end, f.keep) for f in found] + [(s, e, "") for s, e in removals],
+    cuts = sorted([(f.start, f.end, f.keep) for f in found] + [(s, e, "") for s, e in [*removals, *joiners]],
                   key=lambda cut: (cut[0], -cut[1]))
     return GroundedText(text=text, plain=plain_text(text, cuts), groundings=tuple(groundings), dropped=dropped)
 

@@ -51,6 +51,14 @@ _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 _SKIPPABLE_TAIL = " \t\r\n([{:\"'“‘"
 
 
+def clause_start_in(text: str, start: int, end: int) -> int:
+    """Where the clause that ends at ``end`` begins: just after the last boundary in ``text[start:end]``."""
+    boundary = None
+    for boundary in _BOUNDARY.finditer(text, start, end):
+        pass
+    return boundary.end() if boundary is not None else start
+
+
 def preceding_noun_phrase(text: str, end: int, start: int = 0) -> tuple[str, int]:
     """The noun phrase a box at ``end`` belongs to, looking no further back than ``start``.
 
@@ -58,10 +66,7 @@ def preceding_noun_phrase(text: str, end: int, start: int = 0) -> tuple[str, int
     """
     lo = max(start, end - _WINDOW)
     window = text[lo:end].rstrip(_SKIPPABLE_TAIL)
-    boundary = None
-    for boundary in _BOUNDARY.finditer(window):
-        pass
-    clause_start = boundary.end() if boundary is not None else 0
+    clause_start = clause_start_in(window, 0, len(window))
     words = list(_WORD.finditer(window, clause_start))
     if clause_start == 0 and lo > start and words and words[0].start() == 0 and text[lo - 1].isalnum():
         words = words[1:]  # cut in two by the window: not a whole word

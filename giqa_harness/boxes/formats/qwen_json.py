@@ -9,8 +9,9 @@ when the input size is known. The numbers are divided by the frame's size (``fra
 
 Each object holding ``"bbox_2d"`` is a box; its ``"label"`` is the phrase (empty when absent), and
 neighbouring objects with the same label form one grounding.
-A ``bbox_2d`` that is not four numbers is dropped and counted. The objects are removed from the plain
-text, and so is the list and code fence around them (```` ```json [ ... ] ``` ````).
+A ``bbox_2d`` that is not four numbers is dropped and counted. In the plain text an object written
+inside a sentence is replaced by its label; a JSON list of objects (with its ```` ```json ```` fence)
+is removed whole.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class Qwen25JsonFormat(BoxFormat):
             bbox = _BBOX.search(match.group())
             if bbox is None:
                 continue
-            item = Found(match.start(), match.end(), phrase=_label(match.group()))
+            label = _label(match.group())
+            item = Found(match.start(), match.end(), phrase=label, keep=label)
             box = None
             if size is not None and _FOUR_NUMBERS.fullmatch(bbox.group(1)):
                 x1, y1, x2, y2 = numbers(bbox.group(1))
