@@ -32,7 +32,7 @@ def write_set(folder, records):
     from giqa_harness.testing.bench import write_image
 
     for rec in records:
-        if ".." not in rec["image"] and not (folder / rec["image"]).exists():
+        if ".." not in rec["image"] and "missing" not in rec["image"] and not (folder / rec["image"]).exists():
             write_image(folder / rec["image"], size=(64, 40))
     path = folder / "train.json"
     path.write_text(json.dumps(records))
@@ -59,6 +59,7 @@ def test_records_are_read_with_image_paths_under_the_json_folder(tmp_path):
          "conversations[0] must be {'from': 'human'"),
         ({**record("a"), "conversations": [{"from": "human", "value": "x"}]}, "human/gpt pairs"),
         (record("a", kind="caption"), "field 'kind' is 'caption'"),
+        (record("a", image="img/missing.png"), "set data.image_root"),
     ],
 )
 def test_malformed_records_name_the_file_and_record(tmp_path, bad, message):

@@ -96,10 +96,12 @@ def parse_record(record: Any, image_root: Path, where: str) -> Conversation:
     kind = record.get("kind")
     if kind is not None and kind not in KIND_GROUPS:
         raise DatasetError(f"{where}: field 'kind' is {kind!r}; expected one of {', '.join(KIND_GROUPS)}")
-    return Conversation(
-        id=str(record["id"]), image=safe_join(image_root, record["image"], where), turns=tuple(turns),
-        kind=KIND_GROUPS[kind] if kind is not None else None,
-    )
+    image = safe_join(image_root, record["image"], where)
+    if not image.is_file():
+        raise DatasetError(f"{where}: image {record['image']!r} not found under {image_root} (set data.image_root "
+                           "to the folder the image paths are relative to, e.g. the images folder annotate read)")
+    return Conversation(id=str(record["id"]), image=image, turns=tuple(turns),
+                        kind=KIND_GROUPS[kind] if kind is not None else None)
 
 
 def strip_image_marker(text: str) -> str:
