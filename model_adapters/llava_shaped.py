@@ -176,6 +176,7 @@ def convert(folder: Path, layout: LegacyLayout, vision_tower: str | None = None,
     still_meta = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
     if still_meta:
         raise ModelLoadError(f"conversion of {folder} left tensors without data: {still_meta[:5]}")
+    model.config.giqa_converted_from = layout.family  # a saved conversion is recognised by its family
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model.eval(), tokenizer, clip_image_processor(tower)
@@ -250,13 +251,14 @@ class LlavaShapedAdapter(HFVisionAdapter):
             if self.options.attn_implementation:
                 model.set_attn_implementation(self.options.attn_implementation)
             model.to(self.options.device)
-        elif config.get("model_type") == "llava":
+        elif config.get("giqa_converted_from") == self.layout.family:
             model = load_model(LlavaForConditionalGeneration, self.options)
             tokenizer = AutoTokenizer.from_pretrained(self.options.pretrained, **self.options.processor_kwargs())
             self.image_processor = clip_image_processor(self.options.pretrained)
         else:
             raise ModelLoadError(f"{self.options.pretrained} is neither an original {self.layout.family} checkpoint "
-                                 f"nor one converted by convert_checkpoint (model_type {config.get('model_type')!r})")
+                                 f"(a Llama config with mm_* keys) nor one converted from it by convert_checkpoint "
+                                 f"(its config has model_type {config.get('model_type')!r})")
         tokenizer.padding_side = "left"
         self.model, self.processor = model, tokenizer
         self.image_tokens = int(model.config.image_seq_length)

@@ -83,3 +83,31 @@ def make_requests(box_format, n: int = 8, generation_kwargs: dict | None = None)
                            referring=parsed.groundings, raw_question=QUESTIONS[i % len(QUESTIONS)],
                            generation_kwargs=generation_kwargs or {"max_new_tokens": 8}))
     return out
+
+
+def original_forward_logits(folder: Path, tower: Path, projector: tuple[str, ...], input_ids, pixels, image_token: int):
+    """Logits as the families' own forward computes them, written from their description and not through
+    transformers' LLaVA: CLIP hidden layer ``mm_vision_select_layer`` without CLS, the projector (one
+    linear layer, or linear-GELU-linear), spliced one for one over the ``<im_patch>`` tokens."""
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+    from transformers import CLIPVisionModel, LlamaConfig, LlamaForCausalLM
+
+    state = load_file(str(folder / "model.safetensors"))
+    raw = json.loads((folder / "config.json").read_text())
+    config = LlamaConfig(**{k: v for k, v in raw.items() if not k.startswith("mm_") and k not in ("model_type", "architectures")})
+    lm = LlamaForCausalLM(config)
+    lm.load_state_dict({k: v for k, v in state.items() if k.startswith(("model.embed_tokens", "model.layers",
+                                                                          "model.norm", "lm_head"))})
+    clip = CLIPVisionModel.from_pretrained(str(tower))
+    with torch.no_grad():
+        features = clip(pixels, output_hidden_states=True).hidden_states[raw["mm_vision_select_layer"]][:, 1:]
+        for i, prefix in enumerate(projector):
+            if i:
+                features = torch.nn.functional.gelu(features)
+            features = features @ state[f"{prefix}.weight"].T + state[f"{prefix}.bias"]
+        embeds = lm.model.embed_tokens(input_ids).clone()
+        embeds[input_ids == image_token] = features.reshape(-1, features.shape[-1])
+        return lm(inputs_embeds=embeds, attention_mask=torch.ones_like(input_ids)).logits

@@ -71,7 +71,7 @@ def test_a_realistic_answer_parses_into_original_image_boxes():
     answer = "There is a blurry dog [120, 300, 560, 880] on the left and a sharp car [600, 100, 990, 500]."
     parsed = get_format("ferret").parse(answer, (640, 480))
     assert [g.phrase for g in parsed.groundings] == ["a blurry dog", "a sharp car"]
-    assert parsed.groundings[0].boxes[0] == pytest.approx(Box(0.12, 0.3, 0.56, 0.88), abs=1e-9)
+    assert parsed.groundings[0].boxes[0].as_tuple() == pytest.approx((0.12, 0.3, 0.56, 0.88), abs=1e-9)
 
 
 def test_without_the_package_the_error_says_how_to_install_it():

@@ -39,7 +39,7 @@ def test_a_realistic_answer_parses_into_original_image_boxes():
     answer = "The sky [0.00, 0.00, 1.00, 0.35] is over-exposed, while the dog [0.41, 0.52, 0.78, 0.96] is sharp."
     parsed = get_format("owl2").parse(answer, (448, 300))
     assert [g.phrase for g in parsed.groundings] == ["The sky", "the dog"]
-    assert parsed.groundings[1].boxes[0] == pytest.approx(Box(0.41, 0.52, 0.78, 0.96), abs=1e-9)
+    assert parsed.groundings[1].boxes[0].as_tuple() == pytest.approx((0.41, 0.52, 0.78, 0.96), abs=1e-9)
 
 
 def test_without_the_package_the_error_says_how_to_install_it():
