@@ -83,9 +83,9 @@ class GroundingDinoDetector(Detector):
         for key, value in (("max_boxes", max_boxes), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"detector grounding_dino: {key} must be a positive integer, got {value!r}")
+        self.options = HFLoadOptions.from_args(self.name, pretrained, device=device, dtype=dtype)
         from transformers import GroundingDinoForObjectDetection
 
-        self.options = HFLoadOptions.from_args(self.name, pretrained, device=device, dtype=dtype)
         self.processor = load_processor(self.options)
         # A BERT text encoder: padding goes on the right (load_processor sets left, which decoders need).
         self.processor.tokenizer.padding_side = "right"
