@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..paths import cache_root
 from .degrade import apply_all
 from .plan import Content, ImagePlan, plan_image
@@ -45,13 +46,15 @@ def bench_folder(seed: int = DEFAULT_SEED, root: Path | None = None) -> Path:
 
 def ensure_bench(seed: int = DEFAULT_SEED, root: Path | None = None) -> Path:
     """The bench folder, generated first if it is not in the cache yet."""
-    folder = bench_folder(int(seed), root)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"giqa_synth: the seed (dataset.builder_args.seed) must be a non-negative integer, got {seed!r}")
+    folder = bench_folder(seed, root)
     if (folder / "manifest.json").is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     try:
-        generate(staging, int(seed))
+        generate(staging, seed)
         try:
             os.rename(staging, folder)
         except OSError:
