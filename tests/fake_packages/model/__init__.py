@@ -1,0 +1,1 @@
+"""A fake of DepictQA's ``src/model`` package (imported as ``model``)."""
