@@ -74,7 +74,9 @@ class GroundingDinoDetector(Detector):
     def __init__(self, pretrained: str = "IDEA-Research/grounding-dino-tiny", box_threshold: float = 0.35,
                  text_threshold: float = 0.25, max_boxes: int = 10, batch_size: int = 8, device: str | None = None,
                  dtype: str | None = None) -> None:
-        from giqa_harness.model_adapters.hf_common import HFLoadOptions, load_model, load_processor, require_transformers
+        from giqa_harness.model_adapters.hf_common import (
+            HFLoadOptions, load_model, load_processor, require_transformers,
+        )
 
         require_transformers("the grounding_dino detector")
         for key, value in (("box_threshold", box_threshold), ("text_threshold", text_threshold)):
@@ -115,7 +117,8 @@ class GroundingDinoDetector(Detector):
             )
             for result in results:
                 found = []
-                for score, box, label in zip(result["scores"].tolist(), result["boxes"].tolist(), result["text_labels"]):
+                rows = zip(result["scores"].tolist(), result["boxes"].tolist(), result["text_labels"])
+                for score, box, label in rows:
                     normalized = Box.from_corners(box[0] / width, box[1] / height, box[2] / width, box[3] / height)
                     if normalized is not None and label.strip():
                         found.append(Detection(normalized, float(score)))

@@ -76,7 +76,9 @@ def is_whole_image(phrase: str) -> bool:
     return words in _WHOLE_IMAGE
 
 
-def select_key_tags(tags: Sequence[Tag], description: str, drop_whole_image: bool = True) -> tuple[list[Tag], list[str]]:
+def select_key_tags(
+    tags: Sequence[Tag], description: str, drop_whole_image: bool = True
+) -> tuple[list[Tag], list[str]]:
     """The critical objects (T_e positive or negative) whose T_r occurs in the description, first of each
     phrase kept; and a note for every tag dropped, saying why."""
     kept: list[Tag] = []

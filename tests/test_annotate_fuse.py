@@ -22,7 +22,8 @@ def test_phrases_become_grid_markup_keeping_the_text_case():
 
 
 def test_several_boxes_share_one_pair_of_round_brackets():
-    fused, _ = insert_groundings("Two blurry cars.", [("blurry cars", [Box(0, 0, 0.1, 0.1), Box(0.9, 0.9, 1, 1)])], SIZE)
+    cars = [Box(0, 0, 0.1, 0.1), Box(0.9, 0.9, 1, 1)]
+    fused, _ = insert_groundings("Two blurry cars.", [("blurry cars", cars)], SIZE)
     assert fused == "Two [blurry cars](<0, 42>, <378, 399>)."
 
 

@@ -192,8 +192,8 @@ def test_sharded_ranks_split_the_records_and_rank_zero_merges(tmp_path):
             pass
 
     llm1 = ScriptedLLM(reply)
-    assert annotate(config(tmp_path), llm=llm1, detector=ScriptedDetector(REGIONS), iqa=ScriptedIQA(respond=iqa_respond),
-                    shard=FakeBarrierShard(rank=1, world_size=2)) is None
+    assert annotate(config(tmp_path), llm=llm1, detector=ScriptedDetector(REGIONS),
+                    iqa=ScriptedIQA(respond=iqa_respond), shard=FakeBarrierShard(rank=1, world_size=2)) is None
     llm0 = ScriptedLLM(reply)
     stats = annotate(config(tmp_path), llm=llm0, detector=ScriptedDetector(REGIONS),
                      iqa=ScriptedIQA(respond=iqa_respond), shard=FakeBarrierShard(rank=0, world_size=2))

@@ -17,7 +17,9 @@ from PIL import Image
 
 from giqa_harness.annotate.pipeline import AnnotateConfig, annotate
 from giqa_harness.boxes.formats.grid import GridFormat, encode_box
-from giqa_harness.testing.scripted import ScriptedDetector, ScriptedIQA, ScriptedLLM, image_key, is_tag_prompt, prompt_description
+from giqa_harness.testing.scripted import (
+    ScriptedDetector, ScriptedIQA, ScriptedLLM, image_key, is_tag_prompt, prompt_description,
+)
 
 GRID = GridFormat()
 
@@ -53,8 +55,8 @@ def test_true_tags_and_regions_reproduce_every_reference_description(bench, tmp_
     folder, des, annotations = bench
     plain = {r["id"]: GRID.parse(r["answer"], tuple(r["image_size"])).plain for r in des}
     objects = {plain[r["id"]]: truth(r, annotations[r["image"]]) for r in des}
-    (tmp_path / "descriptions.jsonl").write_text("".join(
-        json.dumps({"id": r["id"].removesuffix("_des"), "image": r["image"], "description": plain[r["id"]]}) + "\n" for r in des))
+    inputs = [{"id": r["id"].removesuffix("_des"), "image": r["image"], "description": plain[r["id"]]} for r in des]
+    (tmp_path / "descriptions.jsonl").write_text("".join(json.dumps(row) + "\n" for row in inputs))
 
     def reply(prompt: str) -> str:
         text = GRID.parse(prompt_description(prompt), (1, 1)).plain

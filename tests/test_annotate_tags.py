@@ -65,7 +65,8 @@ def test_a_record_fails_after_the_last_attempt_and_others_are_unaffected():
     llm = ScriptedLLM(reply)
     good, bad, failed_call = extract_tags(llm, ["The sky is fine.", "A broken one.", "An offline one."], max_attempts=3)
     assert good.value is not None and good.errors == []
-    assert bad.value is None and bad.failure() == "attempt 1: not valid JSON; attempt 2: not valid JSON; attempt 3: not valid JSON"
+    assert bad.value is None
+    assert bad.failure() == "attempt 1: not valid JSON; attempt 2: not valid JSON; attempt 3: not valid JSON"
     assert failed_call.value is None and "the LLM call failed" in failed_call.failure()
     assert len(llm.prompts) == 1 + 3 + 3  # one batch per attempt, only the pending records re-asked
 

@@ -79,7 +79,8 @@ def summary(stats: dict) -> str:
         f"records: {records['total']} ({records['finished']} annotated, {records['failed']} failed"
         + (f": {', '.join(f'{k} {v}' for k, v in records['failed_by_stage'].items())}" if records["failed"] else "")
         + f", {records['ungrounded']} without a box)",
-        f"samples: {samples['total']} (DES {samples['des']}, Yes/No {samples['vqa_yn']}, What/Why/How {samples['vqa_w']})",
+        f"samples: {samples['total']} (DES {samples['des']}, Yes/No {samples['vqa_yn']}, "
+        f"What/Why/How {samples['vqa_w']})",
         f"yes/no: {stats['yes_no_balance']['yes']}/{stats['yes_no_balance']['no']}; boxes: {stats['boxes']['count']}",
     ]
     lines += [f"{role}: {path}" for role, path in stats["files"].items()]

@@ -74,7 +74,8 @@ class ScriptedDetector(Detector):
         self.path = path
 
     def identity(self) -> dict[str, Any]:
-        return {"detector": self.name, "regions": hashlib.sha256(json.dumps(self.regions, sort_keys=True).encode()).hexdigest()}
+        table = json.dumps(self.regions, sort_keys=True).encode()
+        return {"detector": self.name, "regions": hashlib.sha256(table).hexdigest()}
 
     def detect(self, image: "Image.Image", phrases: Sequence[str]) -> list[list[Detection]]:
         key = image_key(image)
