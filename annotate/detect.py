@@ -108,7 +108,9 @@ class GroundingDinoDetector(Detector):
         for start in range(0, len(phrases), self.batch_size):
             chunk = [query_text(p) for p in phrases[start : start + self.batch_size]]
             inputs = self.processor(images=[image] * len(chunk), text=chunk, padding=True, return_tensors="pt")
-            inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
+            # Pixels follow the model's dtype (a bf16/fp16 checkpoint would reject float32 pixels).
+            inputs = {k: v.to(self.model.device, dtype=self.model.dtype) if v.is_floating_point()
+                      else v.to(self.model.device) for k, v in inputs.items()}
             with torch.inference_mode():
                 outputs = self.model(**inputs)
             results = self.processor.post_process_grounded_object_detection(
