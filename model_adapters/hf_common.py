@@ -304,7 +304,8 @@ class HFVisionAdapter(ModelAdapter):
         own = [p for p in inspect.signature(self.load).parameters if p not in ("box_format", "frame")]
         unknown = sorted(set(family_args) - set(own))
         if unknown:
-            common = [p for p in inspect.signature(HFVisionAdapter.__init__).parameters if p not in ("self", "family_args")]
+            shared = inspect.signature(HFVisionAdapter.__init__).parameters
+            common = [p for p in shared if p not in ("self", "family_args")]
             raise ConfigError(f"model {self.name!r} has no argument {', '.join(unknown)}; "
                               f"its arguments: {', '.join(common + own)}")
 
@@ -355,7 +356,8 @@ class HFVisionAdapter(ModelAdapter):
         out = {}
         for key, value in inputs.items():
             if hasattr(value, "to"):
-                value = value.to(self.device, dtype=self.model.dtype) if value.is_floating_point() else value.to(self.device)
+                floating = value.is_floating_point()
+                value = value.to(self.device, dtype=self.model.dtype) if floating else value.to(self.device)
             out[key] = value
         return out
 

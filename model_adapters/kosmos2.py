@@ -25,7 +25,10 @@ from giqa_harness.errors import ModelLoadError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.models import Request
 
-from .hf_common import HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config, resolve_box_format
+from .hf_common import (
+    HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config,
+    resolve_box_format,
+)
 
 DEFAULT_TEMPLATE = "<grounding> Question: {question} Answer:"
 _EPS = 1e-6

@@ -21,7 +21,7 @@ overrides both; it must contain ``<image>`` and ``{question}``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, Sequence
 
 from giqa_harness.boxes.frames import Frame, OriginalFrame, PadSquareFrame
 from giqa_harness.errors import ModelLoadError
@@ -29,7 +29,8 @@ from giqa_harness.hookspecs import hookimpl
 from giqa_harness.models import Request
 
 from .hf_common import (
-    HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config, resolve_box_format,
+    HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config,
+    resolve_box_format,
 )
 
 VICUNA_TEMPLATE = "USER: <image>\n{question} ASSISTANT:"

@@ -64,7 +64,8 @@ def test_images_are_prepared_as_in_training_while_boxes_stay_original(entrant):
     assert adapter.inner.image_frame.describe() == "pad_square:mean"
     assert adapter.box_format.frame.describe() == "original"
     # the question reaches the model in the grid syntax it was trained on
-    assert adapter.inner.prompt("Is the [sky](<0, 59>) bright?") == "USER: <image>\nIs the [sky](<0, 59>) bright? ASSISTANT:"
+    prompt = adapter.inner.prompt("Is the [sky](<0, 59>) bright?")
+    assert prompt == "USER: <image>\nIs the [sky](<0, 59>) bright? ASSISTANT:"
 
 
 @pytest.mark.slow
