@@ -14,6 +14,7 @@ every process's RNG; a resumed run reads the same batches from the step it stopp
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,15 +85,20 @@ def build_optimizer(model: Any, recipe: Recipe) -> Any:
 def train(recipe: Recipe) -> TrainResult:
     """Run (or resume) a recipe; returns where the final model is."""
     import torch
-    from accelerate import Accelerator, PartialState
-    from accelerate.utils import set_seed
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs, set_seed
     from transformers import get_scheduler
 
     t = recipe.train
-    state = PartialState()
-    plan = plan_batches(t.global_batch_size, t.per_device_batch_size, state.num_processes)
-    accelerator = Accelerator(mixed_precision=resolve_mixed_precision(t.mixed_precision),
-                              gradient_accumulation_steps=plan.accumulation)
+    # Several processes and no GPU (torchrun or accelerate launch on CPUs): gloo data parallelism.
+    cpu_processes = not torch.cuda.is_available() and int(os.environ.get("WORLD_SIZE", "1")) > 1
+    # LLaVA reads the vision tower's second-to-last layer: when the tower trains, its last layer gets no
+    # gradient, which DDP must be told about.
+    ddp = DistributedDataParallelKwargs(find_unused_parameters=True)
+    accelerator = Accelerator(mixed_precision=resolve_mixed_precision(t.mixed_precision), cpu=cpu_processes,
+                              kwargs_handlers=[ddp])
+    plan = plan_batches(t.global_batch_size, t.per_device_batch_size, accelerator.num_processes)
+    accelerator.gradient_accumulation_steps = plan.accumulation
     deepspeed = accelerator.state.deepspeed_plugin
     if deepspeed is not None:  # the recipe, not the JSON, owns the batch arithmetic
         deepspeed.deepspeed_config.update(train_micro_batch_size_per_gpu=plan.per_device,
