@@ -374,3 +374,31 @@ def test_a_zero_sized_image_drops_instead_of_dividing_by_zero(name):
     text = fmt.render(Grounding("the dog", (Box(0.1, 0.2, 0.3, 0.4),)), SIZE)
     parsed = fmt.parse(text, (0, 0))
     assert all(not math.isnan(v) for b in parsed.boxes for v in b.as_tuple())
+
+
+# -- a format from a plugin is a peer of the built-ins ---------------------------------------------
+
+
+def test_the_plugin_example_in_the_docs_registers_parses_and_renders(plugin, capsys):
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from giqa_harness.cli import main
+
+    doc = (Path(__file__).parents[1] / "docs" / "formats.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Adding a format from a plugin"):]
+    code = section[section.index("```python") + len("```python"): section.index("```", section.index("```python") + 3)]
+    namespace: dict = {}
+    exec(compile(code, "docs/formats.md", "exec"), namespace)
+    plugin(SimpleNamespace(register_box_formats=namespace["register_box_formats"]), name="percent_formats")
+
+    fmt = get_format("percent", "pad_square")
+    text = fmt.render(Grounding("the sky", (Box(0.1, 0.2, 0.3, 0.4),)), SIZE)
+    parsed = fmt.parse(f"Look: {text} is bright <nan%, 1%, 2%, 3%>.", SIZE)
+    assert [g.phrase for g in parsed.groundings] == ["the sky"]
+    assert parsed.dropped == 1 and parsed.plain == "Look: the sky is bright."
+    tx, ty = tolerance(fmt, SIZE)
+    assert abs(parsed.boxes[0].x1 - 0.1) <= tx and abs(parsed.boxes[0].y2 - 0.4) <= ty
+    assert main(["parse", "--format", "percent", "--image-size", "640x480", "--option", "spaces=false",
+                 "--render", "0.1,0.2,0.3,0.4"]) == 0
+    assert capsys.readouterr().out.strip() == "<10%,20%,30%,40%>"

@@ -63,9 +63,9 @@ class BareBoxFormat(BoxFormat):
 
     def _markup_end(self, text: str, end: int) -> int:
         if self.trailing_token:
-            rest = len(text) - len(text[end:].lstrip(" \t"))
-            if text.startswith(self.trailing_token, rest):
-                return rest + len(self.trailing_token)
+            trailing = re.compile(r"[ \t]*" + re.escape(self.trailing_token)).match(text, end)
+            if trailing is not None:
+                return trailing.end()
         return end
 
     def _box(self, values: list[float], image_size: ImageSize) -> Box | None:
