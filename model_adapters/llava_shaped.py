@@ -1,4 +1,4 @@
-"""Original Shikra and GroundingGPT checkpoints as transformers' ``LlavaForConditionalGeneration``.
+"""Original Shikra, GroundingGPT and LLaVA-1.5 checkpoints as transformers' ``LlavaForConditionalGeneration``.
 
 Both families are a Llama decoder whose ``<im_patch>`` placeholder tokens are replaced one for one by
 CLIP patch features (one hidden layer, CLS dropped) passed through a projector: one linear layer in
@@ -9,6 +9,11 @@ That is exactly ``LlavaForConditionalGeneration`` with ``vision_feature_select_s
 identity ``linear_2`` (exact: every product is by 1 or 0). ``<im_start>``/``<im_end>`` stay ordinary
 tokens. The CLIP tower is not in these checkpoints: their own loaders take it from a hub id (Shikra:
 the config's ``mm_vision_tower``; GroundingGPT: openai/clip-vit-large-patch14-336), and so does this.
+
+The original LLaVA-1.5 layout (haotian-liu/LLaVA; Q-Instruct's LLaVA checkpoints) is the same with a
+linear-GELU-linear ``model.mm_projector`` and an ``<image>`` placeholder that is not a vocabulary token:
+the conversion adds it (its embedding row is never read: the image features replace it) and saves a
+``LlavaProcessor`` with it, so the result is an ordinary llava-hf folder for the ``llava`` adapter.
 
 Converting removes the families' own packages from the path (they pin transformers 4.28/4.34, and
 GroundingGPT's also needs its video and audio towers' weights at fixed paths) and gives left-padded
@@ -43,12 +48,14 @@ class LegacyLayout:
 
     ``projector``: state-dict prefixes of the projector's linear layers, in order (one or two).
     ``token_groups``: the tokens the family's loader adds to the tokenizer, in its order (ids depend on
-    it). ``vision_tower``: the CLIP tower its loader uses; ``None`` means the config's ``mm_vision_tower``.
+    it). ``image_token``: the token the image features replace. ``vision_tower``: the CLIP tower its
+    loader uses; ``None`` means the config's ``mm_vision_tower``.
     """
 
     family: str
     projector: tuple[str, ...]
     token_groups: tuple[tuple[str, ...], ...]
+    image_token: str = IMAGE_PATCH
     vision_tower: str | None = None
     pad_with_unk: bool = False
 
@@ -63,7 +70,11 @@ GROUNDINGGPT_LAYOUT = LegacyLayout(
                   ("<so_patch>",), ("<so_start>", "<so_end>")),
     vision_tower="openai/clip-vit-large-patch14-336",
 )
-LAYOUTS = {layout.family: layout for layout in (SHIKRA_LAYOUT, GROUNDINGGPT_LAYOUT)}
+LLAVA_LAYOUT = LegacyLayout(
+    family="llava", projector=("model.mm_projector.0", "model.mm_projector.2"), token_groups=(("<image>",),),
+    image_token="<image>", pad_with_unk=True,
+)
+LAYOUTS = {layout.family: layout for layout in (SHIKRA_LAYOUT, GROUNDINGGPT_LAYOUT, LLAVA_LAYOUT)}
 
 # Keys of an original config.json that are not Llama settings.
 _NON_LLAMA_KEYS = ("model_type", "architectures", "transformers_version", "auto_map", "_name_or_path")
@@ -148,14 +159,12 @@ def convert(folder: Path, layout: LegacyLayout, vision_tower: str | None = None,
     language, projector = _split_state(state, layout, folder)
     text_config = LlamaConfig(**{k: v for k, v in config.items() if k not in _NON_LLAMA_KEYS
                                  and not k.startswith("mm_")})
+    _grow_vocabulary(language, len(tokenizer))
     text_config.vocab_size = language["model.language_model.embed_tokens.weight"].shape[0]
-    if len(tokenizer) > text_config.vocab_size:
-        raise ModelLoadError(f"{folder}: the tokenizer has {len(tokenizer)} tokens but the embedding only "
-                             f"{text_config.vocab_size} rows; is this a {layout.family} checkpoint?")
     vision_config = vision.config
     llava_config = LlavaConfig(
         vision_config=vision_config, text_config=text_config,
-        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_PATCH),
+        image_token_index=tokenizer.convert_tokens_to_ids(layout.image_token),
         projector_hidden_act="linear" if len(layout.projector) == 1 else "gelu",
         vision_feature_layer=int(config.get("mm_vision_select_layer", -1)),
         vision_feature_select_strategy="default",
@@ -180,6 +189,18 @@ def convert(folder: Path, layout: LegacyLayout, vision_tower: str | None = None,
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model.eval(), tokenizer, clip_image_processor(tower)
+
+
+def _grow_vocabulary(language: dict[str, Any], size: int) -> None:
+    """Rows for tokens the tokenizer gained (LLaVA's ``<image>``) take the mean row, as the families'
+    own loaders initialise added tokens; a checkpoint that already has them is left alone."""
+    import torch
+
+    for key in ("model.language_model.embed_tokens.weight", "lm_head.weight"):
+        rows = language.get(key)
+        if rows is not None and size > rows.shape[0]:
+            extra = rows.float().mean(dim=0, keepdim=True).to(rows.dtype).expand(size - rows.shape[0], -1)
+            language[key] = torch.cat([rows, extra])
 
 
 def _split_state(state: dict[str, Any], layout: LegacyLayout, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -217,9 +238,38 @@ def convert_checkpoint(family: str, source: str | Path, destination: str | Path,
     model, tokenizer, image_processor = convert(Path(source), LAYOUTS[family], vision_tower)
     destination = Path(destination)
     model.save_pretrained(destination)
-    tokenizer.save_pretrained(destination)
-    image_processor.save_pretrained(destination)
+    if family == "llava":  # an ordinary llava-hf folder: the processor expands <image> itself
+        from transformers import LlavaProcessor
+
+        LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=model.config.vision_config.patch_size,
+                       vision_feature_select_strategy="default", num_additional_image_tokens=1,
+                       image_token=LLAVA_LAYOUT.image_token).save_pretrained(destination)
+    else:
+        tokenizer.save_pretrained(destination)
+        image_processor.save_pretrained(destination)
     return destination
+
+
+def as_llava_hf(pretrained: str, revision: str | None = None) -> str:
+    """A checkpoint the ``llava`` adapter can load: ``pretrained`` itself, or, for an original LLaVA-1.5
+    checkpoint, its conversion, made once and kept under the harness cache (``converted/``)."""
+    import hashlib
+    import shutil
+
+    from giqa_harness.paths import cache_root
+
+    options = HFLoadOptions.from_args("llava", pretrained, device="cpu", revision=revision)
+    folder = checkpoint_folder(options)
+    if not is_original_format(raw_config(folder)):
+        return options.pretrained
+    key = hashlib.sha256(f"{folder.resolve()}:{options.fingerprint()}".encode()).hexdigest()[:16]
+    target = cache_root() / "converted" / f"llava-{key}"
+    if not (target / "config.json").is_file():
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        convert_checkpoint("llava", folder, partial)
+        partial.rename(target)
+    return str(target)
 
 
 class LlavaShapedAdapter(HFVisionAdapter):

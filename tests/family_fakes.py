@@ -108,6 +108,6 @@ def original_forward_logits(folder: Path, tower: Path, projector: tuple[str, ...
             if i:
                 features = torch.nn.functional.gelu(features)
             features = features @ state[f"{prefix}.weight"].T + state[f"{prefix}.bias"]
-        embeds = lm.model.embed_tokens(input_ids).clone()
+        embeds = lm.model.embed_tokens(input_ids.clamp(max=config.vocab_size - 1))  # LLaVA's <image> is new
         embeds[input_ids == image_token] = features.reshape(-1, features.shape[-1])
         return lm(inputs_embeds=embeds, attention_mask=torch.ones_like(input_ids)).logits

@@ -1,10 +1,12 @@
-"""Tiny random checkpoints in the *original* Shikra and GroundingGPT layouts, built offline in well under a second.
+"""Tiny random checkpoints in the *original* Shikra, GroundingGPT and LLaVA-1.5 layouts, built offline in
+well under a second.
 
 They are laid out as the families' own code saves them: a flat Llama ``config.json`` with the ``mm_*``
 keys, the decoder's tensors under ``model.*``/``lm_head``, the projector under ``model.mm_projector``
-(Shikra, one linear layer) or ``model.mm_vision_projector.0/.2`` (GroundingGPT, linear-GELU-linear),
-no vision tower (it is loaded from ``mm_vision_tower``), and a tokenizer that already holds the tokens
-the family's loader adds. GroundingGPT checkpoints also carry video/audio tensors the image path never
+(Shikra: one linear layer; LLaVA: linear-GELU-linear) or ``model.mm_vision_projector.0/.2``
+(GroundingGPT, linear-GELU-linear), no vision tower (it is loaded from ``mm_vision_tower``), and a
+tokenizer that already holds the tokens the family's loader adds (LLaVA's has no ``<image>`` token: its
+code never puts one in the vocabulary). GroundingGPT checkpoints also carry video/audio tensors the image path never
 uses; one stand-in tensor is written so that conversion is seen to leave it behind.
 """
 
@@ -36,7 +38,7 @@ def build_tiny_clip_tower(folder: str | Path, seed: int = 0) -> Path:
 
 
 def build_tiny_original(folder: str | Path, family: str, vision_tower: str | Path, seed: int = 0) -> Path:
-    """A random original-layout ``family`` (``shikra`` or ``groundinggpt``) checkpoint in ``folder``."""
+    """A random original-layout ``family`` (``shikra``, ``groundinggpt`` or ``llava``) checkpoint in ``folder``."""
     import torch
     from safetensors.torch import save_file
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -46,9 +48,9 @@ def build_tiny_original(folder: str | Path, family: str, vision_tower: str | Pat
     layout = LAYOUTS[family]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tokens = [token for group in layout.token_groups for token in group]
     tokenizer = _tokenizer(["<s>", "<pad>", "</s>", "<unk>"], [])
-    tokenizer.add_tokens(tokens, special_tokens=True)
+    if family != "llava":
+        tokenizer.add_tokens([token for group in layout.token_groups for token in group], special_tokens=True)
     text = LlamaConfig(hidden_size=HIDDEN, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
                        num_key_value_heads=2, vocab_size=len(tokenizer), max_position_embeddings=512,
                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,

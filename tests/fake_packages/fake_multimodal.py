@@ -22,8 +22,9 @@ class FakeMultimodalLM(torch.nn.Module):
         self.model, self.lm_head, self.config = lm.model, lm.lm_head, lm.config
         generator = torch.Generator().manual_seed(1)
         self.vision = torch.nn.Linear(3, self.config.hidden_size)
-        with torch.no_grad():
+        with torch.no_grad():  # seeded: two loads of one checkpoint are the same model
             self.vision.weight.copy_(torch.randn(self.vision.weight.shape, generator=generator))
+            self.vision.bias.copy_(torch.randn(self.vision.bias.shape, generator=generator))
         self.calls: list[dict] = []
 
     @property

@@ -17,8 +17,10 @@ class FakeFerret(FakeMultimodalLM):
         self.config.mm_use_im_start_end = False
         self.config.im_region_fea_token = region_token_id
         self.region = torch.nn.Linear(2, self.config.hidden_size)
+        generator = torch.Generator().manual_seed(2)
         with torch.no_grad():  # strong enough that which points were drawn shows in the answer
-            self.region.weight.copy_(torch.randn(self.region.weight.shape, generator=torch.Generator().manual_seed(2)) * 20)
+            self.region.weight.copy_(torch.randn(self.region.weight.shape, generator=generator) * 20)
+            self.region.bias.copy_(torch.randn(self.region.bias.shape, generator=generator))
         self.vision_tower = torch.nn.Identity()
 
     def get_vision_tower(self) -> torch.nn.Module:
