@@ -75,8 +75,13 @@ class FunctionRef:
             raise TaskError(f"!function {self.target!r}: {file} has no attribute {attr!r}") from None
 
 
+# libyaml's safe loader when PyYAML was built with it: same safe semantics, ~10x faster, and reading
+# every task file is a fixed cost of each run.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _make_loader(folder: Path) -> type[yaml.SafeLoader]:
-    class TaskLoader(yaml.SafeLoader):
+    class TaskLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
         pass
 
     def function(loader: yaml.SafeLoader, node: yaml.Node) -> FunctionRef:
