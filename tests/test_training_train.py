@@ -116,16 +116,18 @@ def test_kind_filter_trains_on_one_half_only(workspace, tmp_path, capsys):
     assert info["training_samples"] == 4 and info["recipe"]["data"]["kinds"] == "des"
 
 
-def test_the_final_folder_loads_as_a_giqa_entrant(workspace, tmp_path):
+@pytest.mark.parametrize("box_text", ["giqa_grid", "llava16"])
+def test_the_final_folder_loads_as_a_giqa_entrant_speaking_its_box_syntax(workspace, tmp_path, box_text):
     from giqa_harness.evaluator import build_adapter
     from giqa_harness.training.train import train
 
-    result = train(recipe_for(workspace, tmp_path / "run", "train.max_steps=1", "output.save_every_steps=0"))
+    result = train(recipe_for(workspace, tmp_path / "run", "train.max_steps=1", "output.save_every_steps=0",
+                              f"data.box_text={box_text}"))
     metadata = json.loads((result.final_dir / "giqa_adapter.json").read_text())
-    assert metadata["base"] == "llava" and metadata["box_format"] == "giqa_grid"
+    assert metadata["base"] == "llava" and metadata["box_format"] == box_text
     assert metadata["frame"] == "original" and metadata["image_frame"] == "pad_square:mean"
     adapter = build_adapter("giqa", {"pretrained": str(result.final_dir), "max_new_tokens": 4})
-    assert adapter.box_format.name == "giqa_grid" and adapter.box_format.frame.describe() == "original"
+    assert adapter.box_format.name == box_text and adapter.box_format.frame.describe() == "original"
     assert adapter.inner.image_frame.describe() == "pad_square:mean"
 
 
