@@ -43,9 +43,6 @@ def build_detector(name: str, args: dict[str, Any]) -> Detector:
     """The registered detector ``name`` built with ``--detector_args``."""
     from giqa_harness.plugins import registry
 
-    from .registration import ensure_registered
-
-    ensure_registered()
     cls = registry().detectors.get(name)
     try:
         return cls(**args)

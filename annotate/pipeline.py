@@ -96,9 +96,7 @@ def _named_detector(config: AnnotateConfig) -> Lazy[Any]:
     from giqa_harness.plugins import registry
 
     from .detect import build_detector
-    from .registration import ensure_registered
 
-    ensure_registered()
     registry().detectors.get(config.detector)  # an unknown name fails now, not after the LLM stage
     return Lazy(lambda: build_detector(config.detector, config.detector_args),
                 {"detector": config.detector, "detector_args": config.detector_args})

@@ -18,7 +18,7 @@ def run(*args, env=None):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["list", "models"], ["list", "tasks"], ["list", "formats"],
-                                  ["plugins"]])
+                                  ["list", "detectors"], ["plugins"]])
 def test_help_and_listing_never_import_torch(args):
     code = (
         "import sys\nfrom giqa_harness.cli import main\n"

@@ -1,4 +1,4 @@
-"""``giqa-harness list models|tasks|formats`` and ``giqa-harness plugins``. Never imports torch."""
+"""``giqa-harness list models|tasks|formats|detectors`` and ``giqa-harness plugins``. Never imports torch."""
 
 from __future__ import annotations
 
@@ -48,6 +48,14 @@ def list_formats() -> str:
     return _table(rows, ["format", "scale", "default frame", "syntax"])
 
 
+def list_detectors() -> str:
+    from ..plugins import registry
+
+    rows = [[e.name, e.plugin, (e.value.__doc__ or "").strip().splitlines()[0] if e.value.__doc__ else ""]
+            for e in registry().detectors.entries()]
+    return _table(rows, ["detector", "plugin", "description"])
+
+
 def list_plugins(as_json: bool = False) -> str:
     from ..plugins import registry
 
@@ -70,7 +78,8 @@ def main(argv: Sequence[str], command: str = "list") -> int:
         print(list_plugins(args.json))
         return 0
     p = argparse.ArgumentParser(prog="giqa-harness list", description="List registered components.")
-    p.add_argument("what", choices=["models", "tasks", "formats"])
+    listings = {"models": list_models, "tasks": list_tasks, "formats": list_formats, "detectors": list_detectors}
+    p.add_argument("what", choices=list(listings))
     args = p.parse_args(list(argv))
-    print({"models": list_models, "tasks": list_tasks, "formats": list_formats}[args.what]())
+    print(listings[args.what]())
     return 0

@@ -22,16 +22,11 @@ DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16":
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when a GPU is visible, else ``mps`` on Apple silicon, else ``cpu``."""
-    import torch
+    """``auto`` -> this process's GPU (its LOCAL_RANK's under a data-parallel launcher, as the model
+    adapters do), else ``mps`` on Apple silicon, else ``cpu``."""
+    from ..model_adapters.hf_common import default_device
 
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
+    return default_device() if device == "auto" else device
 
 
 def resolve_dtype(dtype: str, device: str) -> Any:
