@@ -76,15 +76,15 @@ class FerretAdapter(PackageAdapter):
     default_box_format = "ferret"
 
     def load(self, pretrained: str | None = None, device: str | None = None, dtype: str | None = None,
-             device_map: str | None = None, attn_implementation: str | None = None, trust_remote_code: bool = False,
-             revision: str | None = None, model_base: str | None = None, region_features: bool = True) -> None:
+             device_map: str | None = None, model_base: str | None = None, region_features: bool = True) -> None:
+        """Ferret's own loader takes no attention implementation, revision or remote code, so those
+        arguments are not offered."""
         import torch
         from ferret.constants import IMAGE_TOKEN_INDEX
         from ferret.mm_utils import tokenizer_image_token
         from ferret.model.builder import load_pretrained_model
 
-        self.options = HFLoadOptions.from_args(self.name, pretrained, device, dtype, device_map, attn_implementation,
-                                               trust_remote_code, revision)
+        self.options = HFLoadOptions.from_args(self.name, pretrained, device, dtype, device_map)
         try:  # the name must contain "ferret" for the builder to build the multimodal class
             tokenizer, model, image_processor, _ = load_pretrained_model(
                 self.options.pretrained, model_base, "ferret", device_map=self.options.device_map or {"": self.options.device})
