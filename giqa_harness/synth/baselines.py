@@ -32,3 +32,42 @@ def write_replay(bench: Path, name: str, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return target
+
+
+COLUMNS = ("DES mIoU", "DES Tag-Recall", "BLEU@4", "VQA mIoU", "VQA Tag-Recall", "Acc(Y)")
+METHODS = ("classical", "always_no", "whole_image", "reference")
+
+
+def evaluate_baselines(bench: Path, tasks: list[str], work: Path, bootstrap: int = 1000,
+                       methods: tuple[str, ...] = METHODS) -> dict[str, dict[str, Any]]:
+    """Results documents of the classical adapter and the replayed baselines on ``tasks`` (which must
+    read ``bench``). Nothing is cached: every answer is generated or replayed afresh."""
+    from ..evaluator import RunConfig, evaluate
+
+    out = {}
+    for name in methods:
+        if name == "classical":
+            config = RunConfig(model="classical", tasks=tasks, progress=False, bootstrap=bootstrap, use_cache=False)
+        else:
+            replay = write_replay(bench, name, work / f"{name}.jsonl")
+            config = RunConfig(model="replay", model_args={"path": str(replay)}, tasks=tasks, progress=False,
+                               bootstrap=bootstrap, use_cache=False)
+        out[name] = evaluate(config)
+    return out
+
+
+def markdown_table(results: dict[str, dict[str, Any]], with_ci: bool = True) -> str:
+    """One row per method, the columns of `COLUMNS` (95% intervals in brackets)."""
+    from ..leaderboard import run_row
+
+    lines = ["| method | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
+    for name, document in results.items():
+        row = run_row(document, name)
+        cells = []
+        for title in COLUMNS:
+            value = row.cells.get(title) or "–"
+            if with_ci and row.intervals.get(title):
+                value += f" {row.intervals[title]}"
+            cells.append(value)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
