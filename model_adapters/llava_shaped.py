@@ -120,13 +120,14 @@ def read_state_dict(folder: Path) -> dict[str, Any]:
     return {k: v for shard in shards for k, v in torch.load(shard, map_location="cpu", weights_only=True).items()}
 
 
-def clip_image_processor(source: str | Path) -> Any:
-    """The CLIP image processor of a tower (the PIL implementation: torchvision is not required)."""
+def clip_image_processor(source: str | Path, **kwargs: Any) -> Any:
+    """The CLIP image processor of a tower (the PIL implementation: torchvision is not required);
+    ``kwargs`` go to ``from_pretrained`` (``revision``)."""
     import transformers
 
     cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
     try:
-        return cls.from_pretrained(str(source))
+        return cls.from_pretrained(str(source), **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the CLIP image processor of {source}: {exc}") from None
 

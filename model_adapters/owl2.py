@@ -58,7 +58,7 @@ class Owl2Adapter(PackageAdapter):
         self.model = load_package_model(MPLUGOwl2LlamaForCausalLM, self.options)
         kwargs = self.options.processor_kwargs()
         self.tokenizer = AutoTokenizer.from_pretrained(self.options.pretrained, use_fast=False, **kwargs)
-        self.image_processor = clip_image_processor(self.options.pretrained)
+        self.image_processor = clip_image_processor(self.options.pretrained, **kwargs)
         self.eos_ids = (self.tokenizer.eos_token_id,)
         self.tokenizer_image_token, self.process_images = tokenizer_image_token, process_images
         self.image_token_index = IMAGE_TOKEN_INDEX
