@@ -168,11 +168,12 @@ def test_labels_cover_exactly_the_answer_tokens_of_every_turn(tiny, tmp_path):
             current = []
         else:
             current.append(token)
-    runs.append(current) if current else None
+    if current:
+        runs.append(current)
     decoded = [tokenizer.decode(run).strip() for run in runs]
     assert decoded == [f"{answer}{tokenizer.eos_token}" for _, answer in turns]
     # Everything that is not an answer (prompts, questions with their boxes) is masked.
-    text = tokenizer.decode([t for t, l in zip(ids, labels) if l == IGNORE_INDEX and t != image_id])
+    text = tokenizer.decode([t for t, label in zip(ids, labels) if label == IGNORE_INDEX and t != image_id])
     assert "Describe and evaluate" in text and "How is the clarity?" in text and "Low" not in text
 
 

@@ -45,7 +45,8 @@ def test_two_processes_train_like_one(tmp_path):
                  "output.save_every_steps=0"]
 
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), "-m", "giqa_harness", "train", "tiny-cpu", *overrides, f"output.dir={tmp_path / 'two'}"]
+               str(free_port()), "-m", "giqa_harness", "train", "tiny-cpu", *overrides,
+               f"output.dir={tmp_path / 'two'}"]
     done = subprocess.run(command, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -59,7 +60,8 @@ def test_two_processes_train_like_one(tmp_path):
     for one, two in zip(log("one"), log("two"), strict=True):
         assert one["target_tokens"] == two["target_tokens"]
         assert one["loss"] == pytest.approx(two["loss"], rel=1e-5)
-        assert one["grad_norm"] == pytest.approx(two["grad_norm"], rel=1e-4)  # the same gradient, not just its direction
+        # the same gradient, not just the same direction (Adam and clipping would hide a constant factor)
+        assert one["grad_norm"] == pytest.approx(two["grad_norm"], rel=1e-4)
         assert one["learning_rate"] == two["learning_rate"]
     a = load_file(tmp_path / "one" / "final" / "model.safetensors")
     b = load_file(tmp_path / "two" / "final" / "model.safetensors")

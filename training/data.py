@@ -90,7 +90,8 @@ def parse_record(record: Any, image_root: Path, where: str) -> Conversation:
     for i in range(0, len(turns_raw), 2):
         human, gpt = turns_raw[i], turns_raw[i + 1]
         for message, role, index in ((human, "human", i), (gpt, "gpt", i + 1)):
-            if not isinstance(message, dict) or message.get("from") != role or not isinstance(message.get("value"), str):
+            well_formed = isinstance(message, dict) and message.get("from") == role
+            if not well_formed or not isinstance(message.get("value"), str):
                 raise DatasetError(f"{where}: conversations[{index}] must be {{'from': '{role}', 'value': str}}")
         turns.append(Turn(question=strip_image_marker(human["value"]), answer=gpt["value"].strip()))
     kind = record.get("kind")
@@ -278,9 +279,11 @@ def expand_image_labels(expanded: list[int], plain: list[int], labels: list[int]
                            f"found {plain.count(image_id)}; remove image markers from its turns")
     at = plain.index(image_id)
     n = len(expanded) - len(plain) + 1
-    if n < 1 or expanded[:at] != plain[:at] or expanded[at + n:] != plain[at + 1:] or set(expanded[at:at + n]) != {image_id}:
+    same_text = expanded[:at] == plain[:at] and expanded[at + n:] == plain[at + 1:]
+    if n < 1 or not same_text or set(expanded[at:at + n]) != {image_id}:
         raise ModelLoadError(f"sample {sample!r}: the processor's token ids differ from the tokenizer's beyond the "
-                             "image tokens; its tokenizer must be a fast tokenizer that treats the image token as special")
+                             "image tokens; its tokenizer must be a fast tokenizer that treats the image token as "
+                             "special")
     return labels[:at] + [IGNORE_INDEX] * n + labels[at + 1:], at + n
 
 

@@ -121,5 +121,6 @@ def load_owl2(recipe: Recipe, dtype: str) -> LoadedBase:
                       family="owl2", image_frame=frame.describe(), prompt_template=None, pad_token_id=int(pad))
 
 
-def _tokenize(tokenizer_image_token: Callable[..., Any], tokenizer: Any, image_token_index: int, text: str) -> list[int]:
+def _tokenize(tokenizer_image_token: Callable[..., Any], tokenizer: Any, image_token_index: int,
+              text: str) -> list[int]:
     return list(tokenizer_image_token(text, tokenizer, image_token_index))

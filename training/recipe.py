@@ -145,7 +145,8 @@ def recipe_path(spec: str | Path) -> Path:
     names = list(builtin_recipes())
     close = difflib.get_close_matches(str(spec), names, n=3, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise ConfigError(f"recipe {str(spec)!r} is neither a file nor a built-in recipe.{hint} Built-in: {', '.join(names)}")
+    raise ConfigError(
+        f"recipe {str(spec)!r} is neither a file nor a built-in recipe.{hint} Built-in: {', '.join(names)}")
 
 
 def load_recipe(spec: str | Path, overrides: Sequence[str] = ()) -> Recipe:

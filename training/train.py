@@ -26,7 +26,7 @@ from .checkpoints import (
     Progress, append_log, check_resumable, checkpoint_dir, finished_run, mark_complete, prune_checkpoints,
     resume_point, truncate_log, write_final_metadata,
 )
-from .data import IGNORE_INDEX, ConversationDataset, collate, read_conversations, select_kinds
+from .data import IGNORE_INDEX, Conversation, ConversationDataset, collate, read_conversations, select_kinds
 from .families import LoadedBase, load_base
 from .recipe import Recipe
 from .schedule import BatchPlan, Schedule, epoch_order, plan_batches, plan_schedule, step_micro_batches
@@ -35,7 +35,7 @@ from .schedule import BatchPlan, Schedule, epoch_order, plan_batches, plan_sched
 @dataclass(frozen=True)
 class TrainResult:
     output_dir: Path
-    final_dir: Path | None
+    final_dir: Path
     steps: int
     last_loss: float | None
 
@@ -114,7 +114,8 @@ def train(recipe: Recipe) -> TrainResult:
     conversations = select_kinds(read_conversations(recipe.data.train, recipe.data.image_root), recipe.data.kinds)
     schedule = plan_schedule(len(conversations), plan.global_batch, t.epochs, t.warmup_ratio, t.max_steps)
     # Under DeepSpeed the engine keeps fp32 master weights, so the model may load in the training dtype.
-    dtype = {"bf16": "bfloat16", "fp16": "float16"}.get(accelerator.mixed_precision, "float32") if deepspeed else "float32"
+    half = {"bf16": "bfloat16", "fp16": "float16"}.get(accelerator.mixed_precision, "float32")
+    dtype = half if deepspeed else "float32"
     base = load_base(recipe, dtype)
     model = base.model
     if recipe.model.gradient_checkpointing:
@@ -150,7 +151,7 @@ def train(recipe: Recipe) -> TrainResult:
     return TrainResult(output_dir=output, final_dir=final, steps=progress.step, last_loss=last_loss)
 
 
-def make_loader(conversations: list[Any], base: LoadedBase, recipe: Recipe, plan: BatchPlan, schedule: Schedule,
+def make_loader(conversations: list[Conversation], base: LoadedBase, recipe: Recipe, plan: BatchPlan, schedule: Schedule,
                 rank: int, start_step: int) -> Any:
     from torch.utils.data import DataLoader
 
@@ -199,7 +200,8 @@ def run_steps(accelerator: Any, model: Any, base: LoadedBase, optimizer: Any, sc
                    "elapsed_s": round(time.perf_counter() - started, 3)}
             if accelerator.is_main_process:
                 append_log(output, row)
-            accelerator.print(f"step {progress.step}/{schedule.total_steps} loss {last_loss:.4f} lr {learning_rate:.3g}")
+            accelerator.print(f"step {progress.step}/{schedule.total_steps} loss {last_loss:.4f} "
+                              f"lr {learning_rate:.3g}")
         if out.save_every_steps and progress.step % out.save_every_steps == 0 and progress.step < schedule.total_steps:
             save_checkpoint(accelerator, recipe, progress.step)
     return last_loss

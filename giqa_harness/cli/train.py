@@ -40,7 +40,7 @@ def main(argv: Sequence[str], command: str = "train") -> int:
     from ..training.train import train
 
     result = train(recipe)
-    if result.final_dir is not None and int(os.environ.get("RANK", "0")) == 0:
+    if int(os.environ.get("RANK", "0")) == 0:
         print(f"final model: {result.final_dir} (evaluate it: giqa-harness --model giqa "
               f"--model_args pretrained={result.final_dir} --tasks giqa_synth)")
     return 0
