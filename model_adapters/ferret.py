@@ -69,7 +69,8 @@ def region_mask(box: Box, image_size: tuple[int, int]) -> Any:
 
 class FerretAdapter(PackageAdapter):
     name = "ferret"
-    description = "Ferret (apple/ml-ferret) via its own package; squashed to 336, [x1, y1, x2, y2] on 0-999, region masks"
+    description = ("Ferret (apple/ml-ferret) via its own package; squashed to 336, [x1, y1, x2, y2] on 0-999, "
+                   "region masks")
     install = "git clone https://github.com/apple/ml-ferret && pip install -e ./ml-ferret"
     package = "ferret"
     requires = ("ferret", "torch", "transformers")
@@ -86,8 +87,9 @@ class FerretAdapter(PackageAdapter):
 
         self.options = HFLoadOptions.from_args(self.name, pretrained, device, dtype, device_map)
         try:  # the name must contain "ferret" for the builder to build the multimodal class
-            tokenizer, model, image_processor, _ = load_pretrained_model(
-                self.options.pretrained, model_base, "ferret", device_map=self.options.device_map or {"": self.options.device})
+            device_map = self.options.device_map or {"": self.options.device}
+            tokenizer, model, image_processor, _ = load_pretrained_model(self.options.pretrained, model_base, "ferret",
+                                                                         device_map=device_map)
         except (AssertionError, RuntimeError) as exc:  # its builder moves the vision tower to CUDA
             raise ModelLoadError(f"Ferret's loader failed ({exc}); it places the vision tower on a CUDA GPU") from None
         if self.options.dtype != "auto":

@@ -35,7 +35,8 @@ from giqa_harness.errors import ConfigError, ModelLoadError
 from giqa_harness.models import Request
 
 from .hf_common import (
-    HFLoadOptions, HFVisionAdapter, cut_at_stops, generation_settings, load_model, model_input_image, resolve_box_format,
+    HFLoadOptions, HFVisionAdapter, cut_at_stops, generation_settings, load_model, model_input_image,
+    resolve_box_format,
 )
 
 IMAGE_PATCH = "<im_patch>"
@@ -232,7 +233,8 @@ def _split_state(state: dict[str, Any], layout: LegacyLayout, folder: Path) -> t
     return language, projector
 
 
-def convert_checkpoint(family: str, source: str | Path, destination: str | Path, vision_tower: str | None = None) -> Path:
+def convert_checkpoint(family: str, source: str | Path, destination: str | Path,
+                       vision_tower: str | None = None) -> Path:
     """Convert an original ``family`` checkpoint folder once and save it where the adapter loads it fast."""
     if family not in LAYOUTS:
         raise ConfigError(f"unknown family {family!r}; choose one of {', '.join(sorted(LAYOUTS))}")
@@ -242,9 +244,9 @@ def convert_checkpoint(family: str, source: str | Path, destination: str | Path,
     if family == "llava":  # an ordinary llava-hf folder: the processor expands <image> itself
         from transformers import LlavaProcessor
 
-        LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer, patch_size=model.config.vision_config.patch_size,
-                       vision_feature_select_strategy="default", num_additional_image_tokens=1,
-                       image_token=LLAVA_LAYOUT.image_token).save_pretrained(destination)
+        LlavaProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                       patch_size=model.config.vision_config.patch_size, vision_feature_select_strategy="default",
+                       num_additional_image_tokens=1, image_token=LLAVA_LAYOUT.image_token).save_pretrained(destination)
     else:
         tokenizer.save_pretrained(destination)
         image_processor.save_pretrained(destination)

@@ -22,7 +22,8 @@ from giqa_harness.models import ModelAdapter, Request
 
 from .embeds_decoding import DecodeSettings, PromptEmbedding, decode
 from .hf_common import (
-    HFLoadOptions, HFVisionAdapter, _quiet_transformers, cut_at_stops, generation_settings, require_transformers, resolve_box_format,
+    HFLoadOptions, HFVisionAdapter, _quiet_transformers, cut_at_stops, generation_settings, require_transformers,
+    resolve_box_format,
 )
 
 

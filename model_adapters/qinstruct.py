@@ -13,8 +13,8 @@ base adapter (``llava`` or ``owl2``), whose prompt, frame and box format apply:
 ``pretrained=`` replaces the checkpoint (a local copy, or the ``..._v0.1`` Owl2 preview). The LLaVA
 checkpoints are in the original LLaVA layout: the first use converts them once into a llava-hf folder
 under the harness cache (`llava_shaped.as_llava_hf`; the size of the checkpoint on disk). The ``llava``
-preset prompts with the original conversation (LLaVA's ``llava_v1``: the "curious human" system sentence before ``USER: <image>\\n{q}
-ASSISTANT:``), which Q-Instruct's own evaluation uses; ``prompt_template=`` overrides it. Facts from
+preset prompts with the original conversation (LLaVA's ``llava_v1``: the "curious human" system
+sentence before ``USER: <image>\\n{q} ASSISTANT:``), which Q-Instruct's own evaluation uses; ``prompt_template=`` overrides it. Facts from
 Q-Future/Q-Instruct: its own Q-Bench scripts pass the image to the CLIP processor without padding (a
 centre crop); pass ``frame=center_crop`` to reproduce that instead of the base family's frame.
 """

@@ -97,7 +97,8 @@ def original_forward_logits(folder: Path, tower: Path, projector: tuple[str, ...
 
     state = load_file(str(folder / "model.safetensors"))
     raw = json.loads((folder / "config.json").read_text())
-    config = LlamaConfig(**{k: v for k, v in raw.items() if not k.startswith("mm_") and k not in ("model_type", "architectures")})
+    config = LlamaConfig(**{k: v for k, v in raw.items()
+                            if not k.startswith("mm_") and k not in ("model_type", "architectures")})
     lm = LlamaForCausalLM(config)
     lm.load_state_dict({k: v for k, v in state.items() if k.startswith(("model.embed_tokens", "model.layers",
                                                                           "model.norm", "lm_head"))})

@@ -8,7 +8,6 @@ import torch
 from family_fakes import make_requests, original_forward_logits
 from giqa_harness.boxes.formats import get_format, rerender
 from giqa_harness.boxes.frames import PadSquareFrame
-from giqa_harness.boxes.geometry import Box
 from giqa_harness.errors import ModelLoadError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.groundinggpt import GroundingGPTAdapter, groundinggpt_prompt
@@ -73,7 +72,8 @@ def test_the_converted_model_computes_what_the_original_image_path_computes(chec
     patch = adapter.processor.convert_tokens_to_ids("<im_patch>")
     with torch.no_grad():
         ours = adapter.model(**inputs).logits
-    theirs = original_forward_logits(checkpoint, tower, GROUNDINGGPT_LAYOUT.projector, ids, inputs["pixel_values"], patch)
+    theirs = original_forward_logits(checkpoint, tower, GROUNDINGGPT_LAYOUT.projector, ids, inputs["pixel_values"],
+                                     patch)
     assert torch.allclose(ours, theirs, atol=1e-5)
 
 

@@ -8,7 +8,6 @@ import torch
 
 from family_fakes import build_llama_folder, forget_fake_packages, make_requests, use_fake_packages
 from giqa_harness.boxes.formats import get_format, rerender
-from giqa_harness.boxes.geometry import Box
 from giqa_harness.errors import ConfigError, MissingDependencyError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.owl2 import Owl2Adapter, owl2_prompt

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from family_fakes import build_llama_folder, forget_fake_packages, make_requests, original_forward_logits, use_fake_packages
+from family_fakes import (
+    build_llama_folder, forget_fake_packages, make_requests, original_forward_logits, use_fake_packages,
+)
 from giqa_harness.errors import ConfigError, ModelLoadError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.llava import LlavaAdapter

@@ -10,7 +10,6 @@ import torch
 from family_fakes import make_requests, original_forward_logits
 from giqa_harness.boxes.formats import get_format, rerender
 from giqa_harness.boxes.frames import PadSquareFrame
-from giqa_harness.boxes.geometry import Box
 from giqa_harness.errors import MissingDependencyError, ModelLoadError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.llava_shaped import SHIKRA_LAYOUT, convert_checkpoint
@@ -37,7 +36,8 @@ def checkpoint(tmp_path_factory, tower):
 def test_prompt_is_vicuna_v1_1_with_the_image_before_the_question():
     assert shikra_prompt("How is the sky?", "<IMG>") == f"{SYSTEM} USER: <IMG> How is the sky? ASSISTANT:"
     # A question that places the image itself keeps it there, as Shikra's own templates do.
-    assert shikra_prompt("Summarize the photo <image>.", "<IMG>") == f"{SYSTEM} USER: Summarize the photo <IMG>. ASSISTANT:"
+    placed = shikra_prompt("Summarize the photo <image>.", "<IMG>")
+    assert placed == f"{SYSTEM} USER: Summarize the photo <IMG>. ASSISTANT:"
 
 
 def test_referring_boxes_are_three_decimals_on_the_white_padded_square():
@@ -49,7 +49,8 @@ def test_referring_boxes_are_three_decimals_on_the_white_padded_square():
 
 def test_a_realistic_answer_parses_back_to_the_original_image():
     fmt = get_format("shikra", PadSquareFrame("white"))
-    answer = "The dog [0.100,0.300,0.500,0.700] is blurry and the two cars [0.600,0.350,0.700,0.450;0.750,0.400,0.900,0.500] are sharp."
+    answer = ("The dog [0.100,0.300,0.500,0.700] is blurry and the two cars "
+              "[0.600,0.350,0.700,0.450;0.750,0.400,0.900,0.500] are sharp.")
     parsed = fmt.parse(answer, (300, 200))
     assert [g.phrase for g in parsed.groundings] == ["The dog", "the two cars"]
     assert parsed.groundings[0].boxes[0].as_tuple() == pytest.approx((0.1, 0.2, 0.5, 0.8), abs=1e-9)
@@ -59,7 +60,8 @@ def test_a_realistic_answer_parses_back_to_the_original_image():
 def test_it_can_load_here_and_says_what_to_install_without_transformers(monkeypatch):
     assert ShikraAdapter.can_load() == (True, "ok")
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "transformers" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "transformers" else real(name, *a))
     with pytest.raises(MissingDependencyError, match=r"pip install 'giqa-harness\[hf\]'"):
         ShikraAdapter(pretrained="/nowhere")
 

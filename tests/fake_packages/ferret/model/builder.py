@@ -31,8 +31,8 @@ class FakeFerret(FakeMultimodalLM):
         embeds, _ = self.splice(input_ids, images)
         ids = input_ids[0]
         at = int((ids == IMAGE_TOKEN_INDEX).nonzero()[0])
-        region_at = [int(i) + len(embeds) - len(ids) for i in (ids == self.config.im_region_fea_token).nonzero().flatten()
-                     if i > at]
+        region_ids = (ids == self.config.im_region_fea_token).nonzero().flatten()
+        region_at = [int(i) + len(embeds) - len(ids) for i in region_ids if i > at]
         masks = [] if region_masks is None else region_masks[0]
         assert len(masks) == len(region_at), "one region mask per <region_fea> token, as Ferret indexes them"
         self.calls.append({"input_ids": ids.tolist(), "images": tuple(images.shape),
