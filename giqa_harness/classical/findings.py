@@ -85,7 +85,8 @@ def best_rectangle(score: np.ndarray) -> tuple[float, tuple[int, int, int, int]]
     r0, r1 = np.triu_indices(n_rows + 1, k=1)
     columns = prefix[r1] - prefix[r0]  # pairs x cols: column sums of rows r0..r1-1
     best = np.full(len(r0), -np.inf)
-    best_span = np.zeros((len(r0), 2), dtype=int)
+    best_start = np.zeros(len(r0), dtype=int)
+    best_end = np.zeros(len(r0), dtype=int)
     running = np.zeros(len(r0))
     start = np.zeros(len(r0), dtype=int)
     for c in range(n_cols):
@@ -94,9 +95,10 @@ def best_rectangle(score: np.ndarray) -> tuple[float, tuple[int, int, int, int]]
         start = np.where(restart, c, start)
         better = running > best
         best = np.where(better, running, best)
-        best_span[better] = np.stack([start[better], np.full(better.sum(), c + 1)], axis=1)
+        best_start = np.where(better, start, best_start)
+        best_end = np.where(better, c + 1, best_end)
     i = int(np.argmax(best))
-    return float(best[i]), (int(r0[i]), int(best_span[i, 0]), int(r1[i]), int(best_span[i, 1]))
+    return float(best[i]), (int(r0[i]), int(best_start[i]), int(r1[i]), int(best_end[i]))
 
 
 def _regions(score: np.ndarray, kind: str) -> list[tuple[int, int, int, int]]:
