@@ -17,7 +17,7 @@ from ..boxes.formats.base import BoxFormat
 from ..boxes.geometry import Box
 from ..boxes.grounded import Grounding
 from .findings import ACCEPT, Finding, anomaly_scores, detect, evidence, global_findings
-from .language import EFFECT, NOUN, RATING, SEVERITY, adjective, asked_kind, place, rating_word
+from .language import EFFECT, NOUN, RATING, SEVERITY, adjective, asked_kind, phrase, rating_word
 from .measures import BlockMaps, measure
 
 # Evidence (inside minus outside, in tile-score units) above which a referring question gets "Yes".
@@ -44,8 +44,7 @@ def analyse(pixels: np.ndarray, blocks: int) -> Analysis:
 
 
 def _grounded(f: Finding, fmt: BoxFormat, size: tuple[int, int]) -> str:
-    phrase = f"the {adjective(f.kind, f.note)} region {place(f.box)}"
-    return fmt.render(Grounding(phrase, (f.box,)), size)
+    return fmt.render(Grounding(phrase(f.kind, f.note, f.box), (f.box,)), size)
 
 
 def _state(f: Finding) -> str:

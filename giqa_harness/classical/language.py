@@ -28,6 +28,12 @@ ADJECTIVE = {
     "blur": "blurry", "noise": "noisy", "blocking": "blocky", "overexposure": "over-exposed",
     "underexposure": "under-exposed", "colour_cast": "colour-shifted", "low_contrast": "low-contrast",
 }
+# Grounded phrases name the distortion in two common words, as people describing quality tend to.
+PHRASE = {
+    "blur": "blurry, out-of-focus", "noise": "noisy, grainy", "blocking": "blocky, over-compressed",
+    "overexposure": "over-exposed, blown-out", "underexposure": "under-exposed, dark",
+    "colour_cast": "colour-shifted", "low_contrast": "low-contrast, hazy",
+}
 NOUN = {
     "blur": "blur", "noise": "noise", "blocking": "compression blocking", "overexposure": "over-exposure",
     "underexposure": "under-exposure", "colour_cast": "a colour cast", "low_contrast": "low contrast",
@@ -55,6 +61,12 @@ def adjective(kind: str, note: str = "") -> str:
     if kind == "colour_cast" and note:
         return f"{note}-tinted"
     return ADJECTIVE[kind]
+
+
+def phrase(kind: str, note: str, box: Box) -> str:
+    """The grounded phrase of a finding: "the noisy, grainy region at the top left"."""
+    words = adjective(kind, note) if note else PHRASE[kind]
+    return f"the {words} region {place(box)}"
 
 
 def place(box: Box) -> str:
