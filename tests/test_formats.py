@@ -344,7 +344,9 @@ def test_kosmos2_agrees_with_transformers_post_processing(text, prompt):
     from types import SimpleNamespace
 
     kosmos = pytest.importorskip("transformers.models.kosmos2.processing_kosmos2")
-    processor = SimpleNamespace(eoi_token="</image>")  # post_process_generation reads nothing else
+    # post_process_generation keeps the text after </image> and hands it to the module-level
+    # clean_text_and_extract_entities_with_bboxes; it reads nothing else from the processor.
+    processor = SimpleNamespace(eoi_token="</image>")
     clean, entities = kosmos.Kosmos2Processor.post_process_generation(processor, prompt + text)
     ours = get_format("kosmos2").parse(prompt + text, (320, 240))
 
