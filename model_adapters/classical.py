@@ -12,15 +12,15 @@ tiles per side (default 40: half a grid cell).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from giqa_harness.boxes.formats import get_format
-from giqa_harness.classical.answers import Analysis, analyse, describe, open_answer, yes_no
 from giqa_harness.errors import ConfigError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.models import ModelAdapter, Request
+
+if TYPE_CHECKING:
+    from giqa_harness.classical.answers import Analysis
 
 
 class ClassicalAdapter(ModelAdapter):
@@ -34,9 +34,13 @@ class ClassicalAdapter(ModelAdapter):
         self.blocks = blocks
         self.box_format = get_format("giqa_grid")
         self.model_args = {"blocks": blocks}
-        self._analyses: dict[str, Analysis] = {}  # image digest -> analysis (a few KB each)
+        self._analyses: dict[str, "Analysis"] = {}  # image digest -> analysis (a few KB each)
 
-    def _analysis(self, request: Request) -> Analysis:
+    def _analysis(self, request: Request) -> "Analysis":
+        import numpy as np
+
+        from giqa_harness.classical.answers import analyse
+
         pixels = np.asarray(request.image.convert("RGB"), dtype=np.uint8)
         digest = hashlib.sha1(pixels.tobytes() + repr(pixels.shape).encode()).hexdigest()
         if digest not in self._analyses:
@@ -44,6 +48,9 @@ class ClassicalAdapter(ModelAdapter):
         return self._analyses[digest]
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
+        # scipy.ndimage (half a second to import) loads here, not when `giqa-harness list` loads plugins.
+        from giqa_harness.classical.answers import describe, open_answer, yes_no
+
         out = []
         for req in requests:
             a = self._analysis(req)
