@@ -64,8 +64,8 @@ class LlavaAdapter(HFVisionAdapter):
         if config.model_type not in _VARIANTS:
             raise ModelLoadError(
                 f"{self.options.pretrained} is a {config.model_type!r} checkpoint, not a transformers LLaVA "
-                "(llava or llava_next). Original-format checkpoints (liuhaotian/llava-v1.5-*) must first be "
-                "converted with transformers' convert_llava_weights_to_hf script, or use the llava-hf/* ids."
+                "(llava or llava_next). Convert an original-format checkpoint (liuhaotian/llava-v1.5-*) once with "
+                "`python -m giqa_harness.model_adapters.llava_shaped llava SRC DST`, or use the llava-hf/* ids."
             )
         self.variant, class_name, format_name = _VARIANTS[config.model_type]
         self.processor = load_processor(self.options)
