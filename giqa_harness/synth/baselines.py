@@ -16,7 +16,7 @@ from ..datasets import iter_records
 
 WHOLE = "[the whole image](<0, 399>)"
 
-TRIVIAL: dict[str, Callable[[dict[str, Any]], str]] = {
+ANSWERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "always_no": lambda record: "No.",
     "whole_image": lambda record: (
         f"Yes, {WHOLE} is affected." if record["kind"] == "vqa_yn" else f"The quality problem covers {WHOLE}."
@@ -27,7 +27,7 @@ TRIVIAL: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def write_replay(bench: Path, name: str, target: Path) -> Path:
     """A replay file (one ``{"doc_id", "answer"}`` line per record) of baseline ``name``."""
-    answer = TRIVIAL[name]
+    answer = ANSWERS[name]
     rows = [{"doc_id": record["id"], "answer": answer(record)} for _, record in iter_records(bench / "data.jsonl")]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
