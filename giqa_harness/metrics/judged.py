@@ -47,6 +47,9 @@ class JudgedMetric(Metric):
         ]
         return judge_scores(context.judge, prompts, retries=options["retries"], system=options["system"])
 
+    def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
+        return self.judge(samples, context)
+
     def no_judge_reason(self) -> str:
         return NO_JUDGE
 
@@ -56,9 +59,6 @@ class LLMScore(JudgedMetric):
     label = "LLM-Score"
     kinds = ("des",)
     prompt_key = "llm_score"
-
-    def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        return self.judge(samples, context)
 
     def aggregate(self, values: Sequence[int]) -> float | None:
         mean = _mean(values)
@@ -70,9 +70,6 @@ class AccuracyW(JudgedMetric):
     label = "Acc(W)"
     kinds = ("vqa_w",)
     prompt_key = "acc_w"
-
-    def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        return self.judge(samples, context)
 
     def aggregate(self, values: Sequence[int]) -> float | None:
         mean = _mean(values)
