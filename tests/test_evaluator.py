@@ -126,3 +126,17 @@ def test_questions_are_rerendered_in_the_model_syntax(tmp_path, tiny_task, plugi
     y1 = next(r for r in seen if r.doc_id == "y1")
     assert y1.question == "Is the [sky](<0, 59>) over-exposed?"  # giqa_grid renders itself unchanged
     assert y1.referring[0].phrase == "sky" and y1.image_size == (64, 48)
+
+
+def test_outputs_are_written_with_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from giqa_harness.output import atomic_write_json
+
+    atomic_write_json(tmp_path / "r.json", {"a": 1})
+    mode = stat.S_IMODE(os.stat(tmp_path / "r.json").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+    assert not list(tmp_path.glob(".r.json.*.tmp"))  # no temporary file left behind

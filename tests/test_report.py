@@ -37,7 +37,7 @@ def run_dir(tmp_path, tiny_task):
 def test_report_is_self_contained(run_dir):
     html = build_report([load_run(run_dir)])
     assert 'src="http' not in html and 'href="http' not in html and "<link" not in html
-    assert "data:image/png;base64," in html
+    assert "data:image/jpeg;base64," in html
     assert "<mark" in html and "stain" in html and "blurred region" in html
 
 
