@@ -97,3 +97,38 @@ def test_filter_and_limit_keep_file_order(tmp_path):
     write_records(tmp_path, recs)
     docs = load_docs(task_for(tmp_path, filter={"kind": ["vqa_yn"]}), limit=2)
     assert [d.doc_id for d in docs] == ["r1", "r3"]
+
+
+def test_a_hugging_face_dataset_is_read_and_its_images_cached(tmp_path, monkeypatch):
+    """The `hf_id` path: rows with PIL images are written once under the cache and read like local data."""
+    import sys
+    import types
+
+    from PIL import Image
+
+    calls = []
+
+    def load_dataset(name, split):
+        calls.append((name, split))
+        return [{**GOOD, "id": "h1", "image": Image.new("RGB", (30, 20), (1, 2, 3))},
+                {**GOOD, "id": "h2", "image": Image.new("RGB", (10, 40), (4, 5, 6)), "kind": "des"}]
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
+    monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
+    task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "org/giqa-bench", "split": "test"},
+                      filter={"kind": ["vqa_yn"]})
+    docs = load_docs(task)
+    assert calls == [("org/giqa-bench", "test")]
+    assert [d.doc_id for d in docs] == ["h1"]
+    with Image.open(docs[0].image) as im:
+        assert im.size == (30, 20)
+    assert str(tmp_path / "cache") in docs[0].image
+
+
+def test_a_missing_datasets_package_is_named(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "datasets", None)
+    task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "org/x"})
+    with pytest.raises(DatasetError, match="pip install datasets"):
+        load_docs(task)
