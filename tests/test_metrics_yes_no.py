@@ -23,6 +23,10 @@ from giqa_harness.testing.samples import sample
         ("A no-reference metric says yesterday was fine.", None),  # compounds and longer words do not count
         ("It is nobody's guess; I don't know.", None),
         ("**Yes**", "yes"),
+        ("'Yes', the image is blurry.", "yes"),  # a quoted answer is still a standalone word
+        ("The answer is \u2018no\u2019.", "no"),
+        ("Say 'no'.", "no"),
+        ("The no's and yes'm are contractions.", None),  # an apostrophe joining letters is not a quote
         ("", None),
     ],
 )

@@ -15,7 +15,9 @@ from ..errors import DatasetError
 from .base import Metric, MetricContext, Sample
 from .options import read_options
 
-_YES_NO = re.compile(r"(?<![\w'’-])(yes|no)(?![\w'’-])", re.IGNORECASE)
+# An apostrophe next to the word excludes it only when it joins letters ("no's", "yes'm"); a quote
+# mark around it ("'Yes', the image is blurry.") leaves the word standalone.
+_YES_NO = re.compile(r"(?<![\w-])(?<!\w['’])(yes|no)(?![\w-])(?!['’]\w)", re.IGNORECASE)
 
 
 def yes_no_label(text: str) -> str | None:
