@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 import yaml
 
+from .docs import KINDS, MODES, QUESTION_TYPES
 from .errors import TaskError, UnknownNameError
 
 TASK_KEYS = {
@@ -41,7 +42,7 @@ TASK_KEYS = {
 }
 GROUP_KEYS = {"group", "tasks", "description", "include"}
 DATASET_KEYS = {"path", "file", "hf_id", "split", "builder", "builder_args", "image_root"}
-FILTER_KEYS = {"kind", "qtype", "mode"}
+FILTER_VALUES: dict[str, tuple[str, ...]] = {"kind": KINDS, "qtype": QUESTION_TYPES, "mode": MODES}
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -191,6 +192,17 @@ def _check_keys(path: Path, where: str, data: dict[str, Any], allowed: set[str])
         raise TaskError(f"{path}: unknown key(s) {unknown} in {where}; allowed: {sorted(allowed)}")
 
 
+def _filter_values(path: Path, key: str, value: Any) -> list[str]:
+    """A filter's allowed values as strings. YAML 1.1 reads a bare ``yes``/``no`` as a boolean, so the
+    documented ``qtype: [yes, no]`` is mapped back; a value no doc can have is an error, not an empty run."""
+    values = value if isinstance(value, list) else [value]
+    out = [("yes" if v else "no") if isinstance(v, bool) else str(v) for v in values]
+    unknown = [v for v in out if v not in FILTER_VALUES[key]]
+    if unknown:
+        raise TaskError(f"{path}: filter.{key} has {unknown}; expected values from {list(FILTER_VALUES[key])}")
+    return out
+
+
 def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig | GroupConfig:
     """Validate one YAML mapping into a task or a group, naming the file and field on any error."""
     if "group" in data:
@@ -209,8 +221,8 @@ def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig
     filt = data.get("filter") or {}
     if not isinstance(filt, dict):
         raise TaskError(f"{path}: 'filter' must be a mapping")
-    _check_keys(path, "filter", filt, FILTER_KEYS)
-    filt = {k: [v] if isinstance(v, str) else list(v) for k, v in filt.items()}
+    _check_keys(path, "filter", filt, set(FILTER_VALUES))
+    filt = {k: _filter_values(path, k, v) for k, v in filt.items()}
     metrics = []
     for i, item in enumerate(data.get("metrics") or []):
         if isinstance(item, str):

@@ -106,3 +106,15 @@ def test_a_broken_task_file_is_reported_and_the_others_load(tmp_path):
     index = TaskIndex([(tmp_path, "test")])
     assert "good" in index.tasks
     assert len(index.errors) == 1 and "bad.yaml" in index.errors[0]
+
+
+def test_filter_yes_no_survive_yaml_booleans(tmp_path):
+    """YAML 1.1 reads bare yes/no as booleans; the documented ``qtype: [yes, no]`` must still match."""
+    path = write(tmp_path / "t.yaml", "task: t\nfilter:\n  qtype: [yes, no]\n  kind: vqa_yn\n")
+    assert parse_task(path, read_yaml(path)).filter == {"qtype": ["yes", "no"], "kind": ["vqa_yn"]}
+
+
+def test_a_filter_value_that_can_never_match_names_the_file_and_field(tmp_path):
+    path = write(tmp_path / "t.yaml", "task: t\nfilter:\n  kind: [vqa-yn]\n")
+    with pytest.raises(TaskError, match=r"t\.yaml: filter\.kind.*'vqa-yn'.*vqa_yn"):
+        parse_task(path, read_yaml(path))
