@@ -132,3 +132,24 @@ def test_a_missing_datasets_package_is_named(tmp_path, monkeypatch):
     task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "org/x"})
     with pytest.raises(DatasetError, match="pip install datasets"):
         load_docs(task)
+
+
+def test_hugging_face_splits_do_not_share_cached_images(tmp_path, monkeypatch):
+    """Rows without an id are named by index: split B must not be handed split A's cached images."""
+    import sys
+    import types
+
+    from PIL import Image
+
+    colours = {"test": (255, 0, 0), "validation": (0, 0, 255)}
+
+    def load_dataset(name, split):
+        return [{**GOOD, "id": None, "image": Image.new("RGB", (8, 8), colours[split])}]
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
+    monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
+    for split, colour in colours.items():
+        task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "org/bench", "split": split})
+        (doc,) = load_docs(task)
+        with Image.open(doc.image) as im:
+            assert im.convert("RGB").getpixel((0, 0)) == colour, split
