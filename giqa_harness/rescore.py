@@ -16,7 +16,7 @@ from .docs import Doc
 from .errors import DatasetError
 from .evaluator import Prepared, build_judge, environment_versions, score_samples
 from .leaderboard import load_results
-from .output import atomic_write_json, atomic_write_jsonl, read_jsonl, redact
+from .output import REDACTED, atomic_write_json, atomic_write_jsonl, read_jsonl, redact
 from .task import task_index
 
 
@@ -39,8 +39,14 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     box_format = format_from_description(results["model"]["box_format"])
     emits_boxes = bool(results["model"].get("emits_boxes", True))
     output = output or run_dir
-    cache = ResponseCache(output / "cache.sqlite")
-    judge_backend: CachedLLM | Any = build_judge(judge, judge_args or {}, cache) if judge else None
+    if judge is None:  # the run's own judge, or judged metrics would silently turn "not computed"
+        judge = config.get("judge")
+        judge_args = judge_args or {k: v for k, v in (config.get("judge_args") or {}).items() if v != REDACTED}
+    judge_args = judge_args or {}
+    # The run's cache holds the judge replies it already paid for: reuse them (identical scores, no calls).
+    run_cache = run_dir / "cache.sqlite"
+    cache = ResponseCache(run_cache if run_cache.is_file() else output / "cache.sqlite")
+    judge_backend: CachedLLM | Any = build_judge(judge, judge_args, cache) if judge else None
     index = task_index()
     new_results: dict[str, Any] = {}
     logged: dict[str, list[dict[str, Any]]] = {}
@@ -61,7 +67,7 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     doc = dict(results)
     doc["results"] = new_results
     doc["judge"] = redact(judge_backend.identity()) if judge_backend is not None else results.get("judge")
-    doc["config"] = {**config, "judge": judge or config.get("judge"), "seed": seed, "bootstrap": bootstrap}
+    doc["config"] = {**config, "judge": judge, "judge_args": redact(judge_args), "seed": seed, "bootstrap": bootstrap}
     doc["environment"] = environment_versions()
     output.mkdir(parents=True, exist_ok=True)
     for name, rows in logged.items():

@@ -45,3 +45,41 @@ def test_rescore_command_prints_the_table(tmp_path, tiny_task, capsys):
     task, out, _ = logged_run(tmp_path, tiny_task)
     assert main(["rescore", str(out), "--output_path", str(tmp_path / "r2")]) == 0
     assert f"{task}  (6 scored, 0 failed)" in capsys.readouterr().out
+
+
+def test_rescore_keeps_the_runs_judge_and_reuses_its_replies(tmp_path, tiny_task, plugin):
+    """Without --judge, a rescore scores judged metrics with the run's own judge (not 'not computed'),
+    from the replies the run already cached, and records the judge arguments it used (a redacted secret
+    cannot be reused: the judge reads it from its environment again)."""
+    from types import SimpleNamespace
+
+    from giqa_harness.hookspecs import hookimpl
+    from giqa_harness.llm.base import LLMBackend
+
+    asked = []
+
+    class CountingJudge(LLMBackend):
+        def complete(self, prompts, system=None, **generation):
+            asked.extend(prompts)
+            return ["Score: 3"] * len(prompts)
+
+    @hookimpl
+    def register_judges(register):
+        register("counting", lambda rest, **options: CountingJudge(f"counting:{rest}"))
+
+    plugin(SimpleNamespace(register_judges=register_judges), name="counting_judge")
+    task = tiny_task(metrics=["llm_score", "acc_w", "acc_y"])
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"doc_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
+    out = tmp_path / "run"
+    original = evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], output_path=out,
+                                  log_samples=True, progress=False, bootstrap=200, judge="counting:j",
+                                  judge_args={"api_key": "sk-secret", "temperature": 0}))
+    assert original["results"][task]["metrics"]["llm_score"]["value"] is not None
+    n_asked = len(asked)
+    rescored = rescore_run(out, output=tmp_path / "rescored")
+    assert rescored["results"][task]["metrics"] == original["results"][task]["metrics"]
+    assert len(asked) == n_asked
+    assert rescored["config"]["judge"] == "counting:j"
+    assert rescored["config"]["judge_args"] == {"temperature": 0}
+    assert "sk-secret" not in (tmp_path / "rescored" / "results.json").read_text()

@@ -19,7 +19,8 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     p = argparse.ArgumentParser(prog="giqa-harness rescore", description=__doc__)
     p.add_argument("run_dir", type=Path, help="an --output_path folder written with --log_samples")
     p.add_argument("--output_path", type=Path, help="where to write the new results (default: RUN_DIR)")
-    p.add_argument("--judge", help="judge for LLM-scored metrics (hf:PATH, openai:MODEL@URL, vllm:PATH)")
+    p.add_argument("--judge", help="judge for LLM-scored metrics (hf:PATH, openai:MODEL@URL, vllm:PATH; "
+                                    "default: the run's own judge and its non-secret --judge_args)")
     p.add_argument("--judge_args", default="", help="judge options as k=v,...")
     p.add_argument("--seed", type=int)
     p.add_argument("--bootstrap", type=int)
