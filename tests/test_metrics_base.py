@@ -59,3 +59,16 @@ def test_a_single_sample_has_no_interval():
     result, _ = compute_metric(Scripted([1.0]), samples(1), MetricContext())
     assert result.value == 1.0 and result.ci_low is None
     assert "ci95" not in result.to_json()
+
+
+def test_the_interval_cuts_the_same_number_of_resamples_from_each_end():
+    # An aggregate that numbers its calls makes the sorted resample statistics 0..999, so the interval's
+    # ends are the order statistics the percentile method picks: 2.5% of 999 = 24.975 -> 25 from the
+    # bottom, and as many from the top.
+    from itertools import count
+
+    from giqa_harness.metrics.base import bootstrap_ci
+
+    calls = count()
+    low, high = bootstrap_ci([0.0, 1.0], lambda resample: next(calls), n_resamples=1000)
+    assert (low, high) == (25, 974)

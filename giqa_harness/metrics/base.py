@@ -121,9 +121,11 @@ def bootstrap_ci(
     if not stats:
         return None, None
     stats.sort()
-    lo_idx = int((1 - level) / 2 * (len(stats) - 1))
-    hi_idx = int((1 + level) / 2 * (len(stats) - 1) + 0.5)
-    return stats[lo_idx], stats[min(hi_idx, len(stats) - 1)]
+    # Nearest rank at both ends, so that as many resamples fall below the interval as above it.
+    last = len(stats) - 1
+    lo_idx = round((1 - level) / 2 * last)
+    hi_idx = last - lo_idx
+    return stats[lo_idx], stats[hi_idx]
 
 
 def compute_metric(
