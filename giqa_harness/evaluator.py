@@ -101,6 +101,8 @@ class Evaluator:
     def __init__(self, config: RunConfig, adapter: ModelAdapter | None = None, shard: Shard | None = None) -> None:
         if config.batch_size < 1:
             raise ConfigError(f"--batch_size must be at least 1, got {config.batch_size}")
+        if config.limit is not None and config.limit < 0:  # a slice would silently drop the last docs
+            raise ConfigError(f"--limit must be 0 or more, got {config.limit}")
         self.config = config
         self.registry = registry()
         self.tasks = task_index().resolve(config.tasks)

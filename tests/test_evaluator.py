@@ -140,3 +140,15 @@ def test_outputs_are_written_with_the_usual_permissions(tmp_path):
     os.umask(umask)
     assert mode == 0o666 & ~umask
     assert not list(tmp_path.glob(".r.json.*.tmp"))  # no temporary file left behind
+
+
+def test_a_negative_limit_is_refused_not_read_as_all_but_the_last(tmp_path, tiny_task):
+    import pytest
+
+    from giqa_harness.errors import ConfigError
+
+    task = tiny_task()
+    answers = write_replay(tmp_path / "a.jsonl", {"d1": "Yes"})
+    with pytest.raises(ConfigError, match="--limit"):
+        evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], limit=-1,
+                           progress=False))
