@@ -9,7 +9,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|passwd|authorization|credential)", re.IGNORECASE)
+# "token" only as a word of its own (hf_token, auth-token), not max_new_tokens or tokenizer; a key ending in
+# _env names an environment variable, whose name is not the secret.
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|(?<![a-z])token(?![a-z])|secret|password|passwd|authorization|credential)(?![_-]?env$)",
+    re.IGNORECASE,
+)
 REDACTED = "***"
 
 

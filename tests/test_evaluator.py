@@ -152,3 +152,14 @@ def test_a_negative_limit_is_refused_not_read_as_all_but_the_last(tmp_path, tiny
     with pytest.raises(ConfigError, match="--limit"):
         evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], limit=-1,
                            progress=False))
+
+
+def test_redaction_hides_secrets_but_keeps_settings_that_merely_mention_tokens():
+    """``max_new_tokens`` and ``tokenizer`` change answers and must stay readable in results.json;
+    ``api_key_env`` names a variable (not its value), which a rescore needs to rebuild the judge."""
+    from giqa_harness.output import redact
+
+    secrets = {"api_key": "a", "hf_token": "b", "token": "c", "auth-token": "d", "password": "e",
+               "client_secret": "f", "Authorization": "g"}
+    settings = {"max_new_tokens": 512, "tokenizer": "gpt2", "num_tokens": 3, "api_key_env": "MY_KEY"}
+    assert redact({**secrets, **settings}) == {**{k: "***" for k in secrets}, **settings}
