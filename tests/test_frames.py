@@ -90,6 +90,11 @@ class TestCenterCrop:
         coords = CenterCropFrame().from_original(Box(0.0, 0.0, 0.2, 1.0), (200, 100))
         assert coords[2] < 0  # invisible to the model: renders clip it to the crop's edge
 
+    def test_model_numbers_beyond_the_frame_clip_to_the_crops_edge(self):
+        # 200 x 100: the crop covers x in [0.25, 0.75]. u = 1.2 lies past the crop's right edge, which
+        # the model never saw: the box ends at the crop's edge (0.75), not at (1.2 * 100 + 50) / 200 = 0.85.
+        assert CenterCropFrame().to_box((-0.1, 0.0, 1.2, 1.0), (200, 100)) == Box(0.25, 0.0, 0.75, 1.0)
+
     @given(boxes(), sizes)
     def test_round_trip_is_exact(self, box, size):
         frame = CenterCropFrame()

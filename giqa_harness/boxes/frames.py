@@ -43,8 +43,11 @@ class Frame(ABC):
         return image
 
     def to_box(self, coords: Coords, image_size: ImageSize) -> Box | None:
-        """Frame-normalized corners -> clipped `Box`, or None for NaN/inf."""
-        return Box.from_corners(*self.to_original(coords, image_size))
+        """Frame-normalized corners -> clipped `Box`, or None for NaN/inf. Corners are clipped to the
+        frame first (the model saw nothing beyond it; for a centre crop that is not the image's edge),
+        then to the original image (a padded square's padding)."""
+        in_frame = Box.from_corners(*coords)
+        return None if in_frame is None else Box.from_corners(*self.to_original(in_frame.as_tuple(), image_size))
 
     def describe(self) -> str:
         """A spec that `parse_frame` turns back into an equal frame (recorded in results.json)."""
