@@ -131,8 +131,10 @@ class Evaluator:
                 continue
             question = task.format_question(doc.question)
             item.question, item.referring = rerender(question, self.canonical, fmt, item.image_size)
+            # The image path stands for the data: the same ids under another folder (another bench
+            # directory, another synth seed) are other images and must not reuse these answers.
             item.key = cache_key(
-                model=identity, task=task.name, version=task.version, doc=doc.doc_id,
+                model=identity, task=task.name, version=task.version, doc=doc.doc_id, image=doc.image,
                 question=item.question, generation=task.generation_kwargs,
             )
             out.append(item)

@@ -163,3 +163,26 @@ def test_redaction_hides_secrets_but_keeps_settings_that_merely_mention_tokens()
                "client_secret": "f", "Authorization": "g"}
     settings = {"max_new_tokens": 512, "tokenizer": "gpt2", "num_tokens": 3, "api_key_env": "MY_KEY"}
     assert redact({**secrets, **settings}) == {**{k: "***" for k in secrets}, **settings}
+
+
+def test_the_cache_never_hands_one_datasets_answers_to_another(tmp_path, tiny_task, plugin):
+    """Same task name, version and doc ids over other images (GIQA_BENCH_DIR pointed elsewhere, another
+    synth seed): the answers are generated again; the same data again reuses every one."""
+    import shutil
+
+    from giqa_harness.testing.bench import write_task
+
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    other = shutil.copytree(tmp_path / f"data_{task}", tmp_path / "other_data")
+    out = tmp_path / "o"
+
+    def run():
+        adapter = FlakyAdapter(bad="none")
+        evaluate(RunConfig(model="flaky", tasks=[task], output_path=out, progress=False), adapter=adapter)
+        return sorted(doc for batch in adapter.calls for doc in batch)
+
+    first = run()
+    write_task(tmp_path / f"tasks_{task}", task, other)
+    assert run() == first
+    assert run() == []
