@@ -113,7 +113,9 @@ class Evaluator:
         self.canonical = get_format(CANONICAL_FORMAT)
         cache_path = config.cache_path or (config.output_path / "cache.sqlite" if config.output_path else None)
         self.cache = ResponseCache(cache_path) if (config.use_cache and cache_path) else None
-        self.judge = build_judge(config.judge, config.judge_args, self.cache) if config.judge else None
+        # Only rank 0 scores: other ranks of a data-parallel run never load a judge.
+        self.judge = (build_judge(config.judge, config.judge_args, self.cache)
+                      if config.judge and self.shard.is_main else None)
 
     # -- generation ---------------------------------------------------------------------------
 

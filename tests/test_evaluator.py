@@ -186,3 +186,36 @@ def test_the_cache_never_hands_one_datasets_answers_to_another(tmp_path, tiny_ta
     write_task(tmp_path / f"tasks_{task}", task, other)
     assert run() == first
     assert run() == []
+
+
+def test_only_rank_zero_of_a_data_parallel_run_builds_the_judge(tmp_path, tiny_task, plugin):
+    """Only rank 0 scores; a judge on every rank (an hf: judge is a whole LLM per GPU) is wasted memory."""
+    from types import SimpleNamespace
+
+    from giqa_harness.distributed import Shard
+    from giqa_harness.evaluator import Evaluator
+
+    from giqa_harness.llm.base import LLMBackend
+
+    built = []
+
+    class CountingJudge(LLMBackend):
+        def __init__(self, spec):
+            super().__init__(spec)
+            built.append(spec)
+
+        def complete(self, prompts, system=None, **generation):
+            return ["Score: 3"] * len(prompts)
+
+    @hookimpl
+    def register_judges(register):
+        register("counting", lambda rest, **options: CountingJudge(f"counting:{rest}"))
+
+    plugin(SimpleNamespace(register_judges=register_judges), name="counting_judge")
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    config = RunConfig(model="flaky", tasks=[task], output_path=tmp_path / "o", judge="counting:j", progress=False)
+    assert Evaluator(config, FlakyAdapter(), shard=Shard(rank=1, world_size=2)).judge is None
+    assert built == []
+    Evaluator(config, FlakyAdapter(), shard=Shard(rank=0, world_size=2))
+    assert built == ["counting:j"]
