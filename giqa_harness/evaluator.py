@@ -20,7 +20,7 @@ from .cache import CachedLLM, ResponseCache, cache_key
 from .datasets import load_docs
 from .distributed import Shard, current_shard
 from .docs import Doc
-from .errors import ConfigError, GiqaError
+from .errors import ConfigError, GiqaError, TaskError, UnknownNameError
 from .metrics.base import MetricContext, Sample, compute_metric
 from .models import ModelAdapter, Request
 from .output import atomic_write_json, atomic_write_jsonl, redact
@@ -106,6 +106,11 @@ class Evaluator:
         self.config = config
         self.registry = registry()
         self.tasks = task_index().resolve(config.tasks)
+        for task in self.tasks:  # a typo in a metric name fails now, not after hours of generation
+            for spec in task.metrics:
+                if spec.name not in self.registry.metrics:
+                    unknown = UnknownNameError("metric", spec.name, self.registry.metrics.names())
+                    raise TaskError(f"{task.path}: {unknown}")
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
         self.shard = shard or current_shard()
         if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):

@@ -219,3 +219,17 @@ def test_only_rank_zero_of_a_data_parallel_run_builds_the_judge(tmp_path, tiny_t
     assert built == []
     Evaluator(config, FlakyAdapter(), shard=Shard(rank=0, world_size=2))
     assert built == ["counting:j"]
+
+
+def test_an_unknown_metric_stops_the_run_before_any_generation_and_names_the_task_file(tmp_path, tiny_task,
+                                                                                      plugin):
+    import pytest
+
+    from giqa_harness.errors import TaskError
+
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task(metrics=["mioux"])
+    adapter = FlakyAdapter(bad="none")
+    with pytest.raises(TaskError, match=rf"{task}\.yaml.*unknown metric 'mioux'.*miou"):
+        evaluate(RunConfig(model="flaky", tasks=[task], progress=False), adapter=adapter)
+    assert adapter.calls == []
