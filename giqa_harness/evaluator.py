@@ -208,6 +208,9 @@ class Evaluator:
                 f"adapter {self.adapter.name!r} returned {len(answers) if isinstance(answers, list) else type(answers).__name__}"
                 f" answers for {len(requests)} requests"
             )
+        missing = [req.doc_id for req, a in zip(requests, answers) if a is None]
+        if missing:  # a failed request, not the answer "None": fail it (uncached, so a rerun asks again)
+            raise GiqaError(f"adapter {self.adapter.name!r} returned None for doc {missing[0]}")
         return [a if isinstance(a, str) else str(a) for a in answers]
 
     # -- scoring ------------------------------------------------------------------------------

@@ -233,3 +233,24 @@ def test_an_unknown_metric_stops_the_run_before_any_generation_and_names_the_tas
     with pytest.raises(TaskError, match=rf"{task}\.yaml.*unknown metric 'mioux'.*miou"):
         evaluate(RunConfig(model="flaky", tasks=[task], progress=False), adapter=adapter)
     assert adapter.calls == []
+
+
+def test_a_none_answer_is_a_failed_sample_not_the_text_None(tmp_path, tiny_task, plugin):
+    """An adapter that signals a failed request with None: the sample fails (and a rerun asks again);
+    the string "None" is never cached or scored as the model's answer."""
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+
+    class NoneOnY2(FlakyAdapter):
+        def generate(self, requests):
+            self.calls.append([r.doc_id for r in requests])
+            return [None if r.doc_id == "y2" else "Yes." for r in requests]
+
+    out = tmp_path / "o"
+    for _ in range(2):
+        adapter = NoneOnY2()
+        res = evaluate(RunConfig(model="flaky", tasks=[task], batch_size=3, output_path=out, log_samples=True,
+                                 progress=False), adapter=adapter)["results"][task]
+        assert res["n_failed"] == 1 and res["failures"][0]["doc_id"] == "y2"
+        assert "None" in res["failures"][0]["reason"]
+    assert adapter.calls == [["y2"], ["y2"]]  # the rerun asked only for the failed sample (batch, then alone)
