@@ -172,6 +172,7 @@ def _load_hf(task: TaskConfig) -> list[Doc]:
             name = f"{row.get('id', i)}.png"
             target = safe_join(root, name, f"{hf_id}[{i}]")
             if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)  # ids may hold a slash
                 image.convert("RGB").save(target)
             row["image"] = name
         docs.append(record_to_doc(row, root, f"{hf_id}[{i}]"))

@@ -135,7 +135,7 @@ def test_a_missing_datasets_package_is_named(tmp_path, monkeypatch):
 
 
 def test_hugging_face_splits_do_not_share_cached_images(tmp_path, monkeypatch):
-    """Rows without an id are named by index: split B must not be handed split A's cached images."""
+    """Ids restart in each split of many datasets: split B must not be handed split A's cached images."""
     import sys
     import types
 
@@ -143,8 +143,8 @@ def test_hugging_face_splits_do_not_share_cached_images(tmp_path, monkeypatch):
 
     colours = {"test": (255, 0, 0), "validation": (0, 0, 255)}
 
-    def load_dataset(name, split):
-        return [{**GOOD, "id": None, "image": Image.new("RGB", (8, 8), colours[split])}]
+    def load_dataset(name, split):  # an id with a slash names a sub-folder of the image cache
+        return [{**GOOD, "id": "set1/0", "image": Image.new("RGB", (8, 8), colours[split])}]
 
     monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
     monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
