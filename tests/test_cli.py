@@ -40,6 +40,24 @@ def test_help_lists_run_flags_and_commands(capsys):
         assert f"  {command}" in out
 
 
+
+def test_help_says_what_list_can_list(capsys):
+    assert main(["--help"]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("  list "))
+    for kind in ("models", "tasks", "formats", "detectors"):
+        assert kind in line
+
+
+def test_every_annotate_and_rescore_option_is_explained(capsys):
+    from giqa_harness.cli.annotate import build_parser
+
+    unexplained = [a.option_strings for a in build_parser()._actions if a.option_strings and not a.help]
+    assert unexplained == []
+    with pytest.raises(SystemExit):
+        main(["rescore", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--seed SEED seed for bootstrap" in out and "--bootstrap BOOTSTRAP bootstrap resamples" in out
+
 def test_unknown_task_is_a_clear_error_with_close_matches():
     result = run("--model", "replay", "--tasks", "giqa_dse")
     assert result.returncode == 2

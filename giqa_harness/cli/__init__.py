@@ -16,7 +16,7 @@ from ..errors import GiqaError
 # name -> (module under giqa_harness.cli, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "evaluate a model on tasks (the default when the first argument is a flag)"),
-    "list": ("listing", "list registered models, tasks or box formats"),
+    "list": ("listing", "list registered models, tasks, box formats or detectors"),
     "plugins": ("listing", "list loaded plugins, their versions and what each registered"),
     "validate": ("validate", "check task YAML files (schema, metrics, helpers, data)"),
     "parse": ("parse", "parse a model answer into boxes (or --render boxes into a model's syntax)"),

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch_size", type=int, default=8, help="records per batch (and per cache commit)")
     p.add_argument("--tag_attempts", type=int, default=3, help="LLM attempts per description before it fails")
     p.add_argument("--vqa_pairs", type=int, default=4, help="question-answer pairs asked for per description")
-    p.add_argument("--vqa_attempts", type=int, default=2)
+    p.add_argument("--vqa_attempts", type=int, default=2, help="LLM attempts per description for its VQA pairs")
     p.add_argument("--max_tokens", type=int, default=512, help="LLM reply length limit")
     p.add_argument("--t_area", type=float, default=0.256, help="box merge: small-box area threshold T_a")
     p.add_argument("--t_cover", type=float, default=0.95, help="box merge: coverage threshold T_o")
@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep_ungrounded", action="store_true", help="also keep descriptions that got no box")
     p.add_argument("--limit", type=int, help="first N records only")
     p.add_argument("--no_cache", action="store_true", help="recompute everything (nothing is resumable)")
-    p.add_argument("--no_progress", action="store_true")
+    p.add_argument("--no_progress", action="store_true", help="no progress bars")
     return p
 
 

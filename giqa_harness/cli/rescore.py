@@ -22,8 +22,8 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     p.add_argument("--judge", help="judge for LLM-scored metrics (hf:PATH, openai:MODEL@URL, vllm:PATH; "
                                     "default: the run's own judge and its non-secret --judge_args)")
     p.add_argument("--judge_args", default="", help="judge options as k=v,...")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--bootstrap", type=int)
+    p.add_argument("--seed", type=int, help="seed for bootstrap intervals (default: the run's)")
+    p.add_argument("--bootstrap", type=int, help="bootstrap resamples for 95%% intervals (default: the run's)")
     p.add_argument("--to_replay", type=Path, help="write the logged answers as a replay JSONL instead")
     args = p.parse_args(list(argv))
     if args.to_replay:
