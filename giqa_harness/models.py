@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from .errors import ConfigError
+from .output import is_secret_name
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -71,9 +72,11 @@ class ModelAdapter(ABC):
     def identity(self) -> dict[str, Any]:
         """What identifies this model's answers (goes into the response cache key and results.json).
 
-        Defaults to the class name and the model arguments it was built with, secrets removed.
+        Defaults to the class name and the model arguments it was built with, secrets removed: a new
+        API key changes no answer and must not throw the cache away.
         """
-        return {"model": self.name, "model_args": dict(getattr(self, "model_args", {}))}
+        args = getattr(self, "model_args", {})
+        return {"model": self.name, "model_args": {k: v for k, v in args.items() if not is_secret_name(k)}}
 
     @classmethod
     def can_load(cls) -> tuple[bool, str]:

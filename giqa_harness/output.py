@@ -18,10 +18,15 @@ _SECRET_KEY = re.compile(
 REDACTED = "***"
 
 
+def is_secret_name(name: Any) -> bool:
+    """Whether a field called ``name`` holds a secret (an API key, a token, a password)."""
+    return bool(_SECRET_KEY.search(str(name)))
+
+
 def redact(value: Any) -> Any:
     """A copy of ``value`` with every field whose name looks secret replaced by ``***``."""
     if isinstance(value, dict):
-        return {k: (REDACTED if _SECRET_KEY.search(str(k)) and v not in (None, "") else redact(v)) for k, v in value.items()}
+        return {k: (REDACTED if is_secret_name(k) and v not in (None, "") else redact(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v) for v in value]
     return value

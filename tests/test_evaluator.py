@@ -254,3 +254,17 @@ def test_a_none_answer_is_a_failed_sample_not_the_text_None(tmp_path, tiny_task,
         assert res["n_failed"] == 1 and res["failures"][0]["doc_id"] == "y2"
         assert "None" in res["failures"][0]["reason"]
     assert adapter.calls == [["y2"], ["y2"]]  # the rerun asked only for the failed sample (batch, then alone)
+
+
+def test_a_rotated_api_key_does_not_invalidate_the_cache(tmp_path, tiny_task, plugin):
+    """The default identity leaves secrets out (as it promises): a new key changes no answer, so a rerun
+    with it regenerates nothing, and the key's value is in no key material at all."""
+    plugin(_FlakyPlugin(), name="flaky")
+    task = tiny_task()
+    out = tmp_path / "o"
+    first = FlakyAdapter(bad="none", api_key="sk-OLD")
+    assert "sk-OLD" not in json.dumps(first.identity())
+    evaluate(RunConfig(model="flaky", tasks=[task], output_path=out, progress=False), adapter=first)
+    again = FlakyAdapter(bad="none", api_key="sk-NEW")
+    evaluate(RunConfig(model="flaky", tasks=[task], output_path=out, progress=False), adapter=again)
+    assert first.calls and again.calls == []
