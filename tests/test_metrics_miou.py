@@ -88,6 +88,15 @@ def test_no_box_anywhere_in_the_task_is_na_not_zero():
     assert values == [None]
 
 
+def test_boxes_the_parser_had_to_drop_still_count_as_written():
+    # Cell 400 is off the 20 x 20 grid: the box is malformed, but the model did write one. It scores 0
+    # like any miss; N/A is only for models that write no box markup at all.
+    samples = [sample("The [sky](<400, 999>) is bright.", "The [sky](<0, 59>) is bright.")]
+    assert samples[0].prediction.dropped == 1 and not samples[0].prediction.has_boxes
+    result, values = compute_metric(MeanIoU(), samples, MetricContext())
+    assert result.value == 0.0 and values == [0.0]
+
+
 def test_models_that_never_emit_boxes_are_na():
     samples = [sample("The [sky](<0, 59>).", "The [sky](<0, 59>).", emits_boxes=False)]
     result, _ = compute_metric(MeanIoU(), samples, MetricContext())

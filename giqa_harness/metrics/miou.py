@@ -35,8 +35,9 @@ def sample_miou(
 
 def require_some_boxes(samples: Sequence[Sample]) -> None:
     """The issue's N/A rule: a model that wrote no box anywhere in the task is not scored 0 on box
-    metrics but reported N/A (like a model that declares it never emits boxes)."""
-    if not any(s.prediction.has_boxes for s in samples):
+    metrics but reported N/A (like a model that declares it never emits boxes). Box markup the parser
+    had to drop (``dropped``: off-grid cells, three numbers...) was written: it scores 0, not N/A."""
+    if not any(s.prediction.has_boxes or s.prediction.dropped for s in samples):
         raise NotComputed(NO_BOX_ANYWHERE)
 
 
