@@ -103,3 +103,16 @@ def test_screenshot_shows_boxes_at_their_places(run_dir, tmp_path):
     assert _near(im.getpixel(at(0.65, 0.7)), GREY, 6)
     # Where no box is, the image is untouched.
     assert not _find_colour(im, *at(0.25, 0.7), PRED_RGB) and not _find_colour(im, *at(0.25, 0.7), REF_RGB)
+
+
+def test_chart_labels_use_the_leaderboard_decimals():
+    from types import SimpleNamespace
+
+    from giqa_harness.report.charts import bars_svg
+
+    # A corpus BLEU of a model that matches nothing is a float a hair above 0; the tables print 0.00.
+    metrics = {"bleu4": {"value": 2.509e-12, "ci95": [0.0, 0.0]}, "miou": {"value": 0.67614, "ci95": [0.6, 0.7]}}
+    run = SimpleNamespace(side_metric=lambda side, metric: metrics.get(metric) if side == "des" else None)
+    svg = bars_svg([run])
+    assert ">0.00</text>" in svg and ">0.6761</text>" in svg
+    assert "e-12" not in svg

@@ -30,6 +30,11 @@ def metric_table(runs: Sequence[Any]) -> list[tuple[str, list[tuple[float | None
     return out
 
 
+def _digits(title: str) -> int:
+    """Decimals the leaderboard prints for a column, so a chart label reads like the tables."""
+    return next(d for t, _, _, d in COLUMNS if t == title)
+
+
 def _norm(title: str, value: float) -> float:
     metric = next(m for t, _, m, _ in COLUMNS if t == title)
     return value / SCALE.get(metric, 1.0)
@@ -60,7 +65,7 @@ def bars_svg(runs: Sequence[Any], width: int = 860, row_h: int = 16) -> str:
                 hi = label_w + plot_w * max(0.0, min(1.0, _norm(title, ci[1])))
                 mid = y + row_h / 2
                 parts.append(f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{mid}" y2="{mid}" stroke="#000"/>')
-            parts.append(f'<text x="{x + 4:.1f}" y="{y + row_h - 5}">{value:.4g}</text>')
+            parts.append(f'<text x="{x + 4:.1f}" y="{y + row_h - 5}">{value:.{_digits(title)}f}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
