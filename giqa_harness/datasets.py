@@ -105,6 +105,10 @@ def record_to_doc(record: Any, root: Path, where: str) -> Doc:
     if mode is None and kind != "des":
         mode = "referring" if "](<" in record["question"] else "grounding" if "](<" in record["answer"] else None
     size = record.get("image_size")
+    if size is not None and not (isinstance(size, list) and len(size) == 2
+                                 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
+        # boxes are scaled by it before the image is opened: a bad one would stop the whole run later
+        raise DatasetError(f"{where}: field 'image_size' must be [width, height] in pixels, got {size!r}")
     known = {"id", "image", "question", "answer", "kind", "qtype", "mode", "image_size"}
     return Doc(
         doc_id=str(record["id"]),
@@ -114,7 +118,7 @@ def record_to_doc(record: Any, root: Path, where: str) -> Doc:
         kind=kind,
         qtype=qtype,
         mode=mode,
-        image_size=tuple(size) if isinstance(size, list) and len(size) == 2 else None,  # type: ignore[arg-type]
+        image_size=tuple(size) if size is not None else None,  # type: ignore[arg-type]
         extra={k: v for k, v in record.items() if k not in known},
     )
 

@@ -43,6 +43,9 @@ def test_invalid_json_names_file_and_line(tmp_path):
     ("kind", "caption", "field 'kind' is 'caption'"),
     ("qtype", "when", "field 'qtype' is 'when'"),
     ("question", 3, "field 'question' must be a string"),
+    ("image_size", ["64", "48"], r"field 'image_size' must be \[width, height\] in pixels"),
+    ("image_size", [64], r"field 'image_size' must be \[width, height\] in pixels"),
+    ("image_size", [0, 48], r"field 'image_size' must be \[width, height\] in pixels"),
 ])
 def test_bad_fields_are_named(tmp_path, field, value, message):
     write_records(tmp_path, [{**GOOD, field: value}])
