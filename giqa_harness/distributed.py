@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
+from .errors import ConfigError
+
 T = TypeVar("T")
 
 
@@ -38,6 +40,12 @@ class Shard:
 
 def current_shard() -> Shard:
     """The shard of this process, from the launcher's environment (a single process by default)."""
-    rank = int(os.environ.get("RANK", "0"))
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return Shard(rank=rank, world_size=max(1, world))
+    raw_rank, raw_world = os.environ.get("RANK", "0"), os.environ.get("WORLD_SIZE", "1")
+    try:
+        rank, world = int(raw_rank), int(raw_world)
+    except ValueError:
+        rank, world = -1, 0
+    if not 0 <= rank < world:  # e.g. RANK=1 alone: one process that would skip docs and write nothing
+        raise ConfigError(f"inconsistent launcher environment RANK={raw_rank!r}, WORLD_SIZE={raw_world!r}: "
+                          "need integers with 0 <= RANK < WORLD_SIZE (unset both for a single process)")
+    return Shard(rank=rank, world_size=world)
