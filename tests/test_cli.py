@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -57,6 +58,15 @@ def test_every_annotate_and_rescore_option_is_explained(capsys):
         main(["rescore", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "--seed SEED seed for bootstrap" in out and "--bootstrap BOOTSTRAP bootstrap resamples" in out
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch):
+    class ClosedPipe(io.StringIO):  # `giqa-harness list formats | head -1`: the reader has gone
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["list", "formats"]) == 141
 
 def test_unknown_task_is_a_clear_error_with_close_matches():
     result = run("--model", "replay", "--tasks", "giqa_dse")

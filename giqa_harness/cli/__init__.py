@@ -8,6 +8,7 @@ sub-commands cover the rest. Each sub-command lives in its own module, imported 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -63,3 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished samples are cached and a rerun with the same arguments resumes", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`giqa-harness list models | head`): stop quietly, as shell tools do, and
+        # point stdout at /dev/null so the interpreter's final flush does not raise again.
+        try:
+            fd = sys.stdout.fileno()
+        except (OSError, ValueError):  # stdout is not a real file (tests, notebooks)
+            return 141
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
