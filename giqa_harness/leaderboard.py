@@ -86,7 +86,9 @@ def side_tasks(results: dict[str, Any], des_task: str | None = None, vqa_task: s
 
     def pick(explicit: str | None, suffix: str) -> str | None:
         if explicit:
-            return explicit if explicit in names else None
+            if explicit not in names:  # a silently empty row would read as "not computed"
+                raise DatasetError(f"task {explicit!r} is not in this run; it has: {', '.join(names) or 'no tasks'}")
+            return explicit
         return next((n for n in names if n.endswith(suffix)), None)
 
     return {"des": pick(des_task, "_des"), "vqa": pick(vqa_task, "_vqa")}
@@ -135,7 +137,11 @@ def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, refe
     names = names or []
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
-        rows.append(run_row(load_results(path), names[i] if i < len(names) else None, des_task, vqa_task))
+        results = load_results(path)
+        try:
+            rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task))
+        except DatasetError as exc:
+            raise DatasetError(f"{path}: {exc}") from None
     return rows
 
 

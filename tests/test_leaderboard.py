@@ -77,3 +77,15 @@ def test_leaderboard_command_writes_csv(tmp_path, capsys):
     out = tmp_path / "leaderboard.csv"
     assert main(["leaderboard", str(results_file(tmp_path / "r.json")), "-o", str(out), "--reference"]) == 0
     assert len(out.read_text().splitlines()) == 1 + 16 + 1
+
+
+def test_a_named_task_missing_from_a_run_is_an_error_naming_the_file(tmp_path):
+    """--des_task giqa_des against a run without it used to give a silently empty row."""
+    import pytest
+
+    from giqa_harness.errors import DatasetError
+
+    path = results_file(tmp_path / "r.json")
+    with pytest.raises(DatasetError, match=r"r\.json.*'giqa_synth_des'.*giqa_des, giqa_vqa"):
+        build_rows([path], des_task="giqa_synth_des")
+    assert build_rows([path], vqa_task="giqa_vqa")[0].cells["Acc(Y)"] == "0.4111"
