@@ -164,9 +164,9 @@ def _load_hf(task: TaskConfig) -> list[Doc]:
         ds = datasets.load_dataset(hf_id, split=split)
     except Exception as exc:
         raise DatasetError(f"task {task.name!r}: cannot load {hf_id!r} split {split!r}: {exc}. {BENCH_HINT}") from None
-    # One folder per (dataset, split): rows are named by id or index, and another split's row 0 is
-    # another image.
-    root = cache_root() / "hf_images" / hf_id.replace("/", "__") / split
+    # One folder per (dataset, split): images are named by row id, and ids often restart in each split.
+    folder = f"{hf_id.replace('/', '__')}/{split.replace('/', '__')}"
+    root = safe_join(cache_root() / "hf_images", folder, f"{task.path}: dataset.hf_id/split")
     root.mkdir(parents=True, exist_ok=True)
     docs = []
     for i, row in enumerate(ds):
