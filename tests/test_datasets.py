@@ -156,3 +156,14 @@ def test_hugging_face_splits_do_not_share_cached_images(tmp_path, monkeypatch):
         (doc,) = load_docs(task)
         with Image.open(doc.image) as im:
             assert im.convert("RGB").getpixel((0, 0)) == colour, split
+
+
+def test_a_hugging_face_id_cannot_place_images_outside_the_cache(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=lambda name, split: []))
+    monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
+    task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "..", "split": ".."})
+    with pytest.raises(DatasetError, match="escapes"):
+        load_docs(task)
