@@ -9,6 +9,7 @@ render referring boxes for it and parse its answers back without guessing.
 from __future__ import annotations
 
 import importlib.util
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
@@ -127,7 +128,13 @@ def _split_top_level(text: str) -> list[str]:
     return items
 
 
+_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+")
+
+
 def coerce_value(value: str) -> Any:
+    """A command-line value as Python: booleans, None, integers written without leading zeros, finite
+    decimals; anything else stays a string (``007``, ``nan`` and revision hashes keep their text)."""
     low = value.lower()
     if low in ("true", "yes"):
         return True
@@ -135,11 +142,10 @@ def coerce_value(value: str) -> Any:
         return False
     if low in ("none", "null"):
         return None
-    for conv in (int, float):
-        try:
-            return conv(value)
-        except ValueError:
-            pass
+    if _INTEGER.fullmatch(value):
+        return int(value)
+    if _DECIMAL.fullmatch(value):
+        return float(value)
     return value
 
 

@@ -117,3 +117,13 @@ def test_validate_names_an_unregistered_metric(tmp_path, capsys):
     path.write_text("task: t\nmetrics: [miou, mioo]\n")
     assert main(["validate", str(path)]) == 1
     assert "metric 'mioo' is not registered" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text,value", [
+    ("8", 8), ("-3", -3), ("0.5", 0.5), ("1e-5", 1e-5), ("true", True), ("None", None),
+    ("007", "007"), ("nan", "nan"), ("inf", "inf"), ("1.0.2", "1.0.2"), ("a1b2c3", "a1b2c3"),
+])
+def test_model_arg_values_are_converted_only_when_unambiguous(text, value):
+    from giqa_harness.models import parse_model_args
+
+    assert parse_model_args(f"k={text}") == {"k": value}

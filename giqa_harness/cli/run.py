@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log_samples", action="store_true", help="also write samples_<task>.jsonl")
     p.add_argument("--judge", default=None, help="judge LLM for LLM-Score and Acc(W): hf:PATH, openai:MODEL@URL, vllm:PATH")
     p.add_argument("--judge_args", default="", help="judge options as k=v,... (e.g. concurrency=8,timeout=60)")
-    p.add_argument("--seed", type=int, default=0, help="seed for bootstrap intervals and any sampling")
+    p.add_argument("--seed", type=int, default=0, help="seed for the bootstrap intervals (built-in tasks generate greedily)")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0 = none)")
     p.add_argument("--cache", type=Path, default=None, help="response cache file (default: OUTPUT_PATH/cache.sqlite)")
     p.add_argument("--no_cache", action="store_true", help="do not read or write the response cache")
