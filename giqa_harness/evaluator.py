@@ -111,6 +111,10 @@ class Evaluator:
                 if spec.name not in self.registry.metrics:
                     unknown = UnknownNameError("metric", spec.name, self.registry.metrics.names())
                     raise TaskError(f"{task.path}: {unknown}")
+                try:  # and so does a misspelt option
+                    self.registry.metrics.get(spec.name).read_options(spec.options)
+                except TaskError as exc:
+                    raise TaskError(f"{task.path}: {exc}") from None
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
         self.shard = shard or current_shard()
         if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):

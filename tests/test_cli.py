@@ -127,3 +127,10 @@ def test_model_arg_values_are_converted_only_when_unambiguous(text, value):
     from giqa_harness.models import parse_model_args
 
     assert parse_model_args(f"k={text}") == {"k": value}
+
+
+def test_validate_names_a_misspelt_metric_option(tmp_path, capsys):
+    path = tmp_path / "t.yaml"
+    path.write_text("task: t\nmetrics: [{name: miou, options: {matchin: hungarian}}]\n")
+    assert main(["validate", str(path)]) == 1
+    assert "unknown option(s) ['matchin']; miou accepts ['matching', 'penalize_unmatched']" in capsys.readouterr().out

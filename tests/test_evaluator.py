@@ -268,3 +268,16 @@ def test_a_rotated_api_key_does_not_invalidate_the_cache(tmp_path, tiny_task, pl
     again = FlakyAdapter(bad="none", api_key="sk-NEW")
     evaluate(RunConfig(model="flaky", tasks=[task], output_path=out, progress=False), adapter=again)
     assert first.calls and again.calls == []
+
+
+def test_a_misspelt_metric_option_fails_before_any_generation(tmp_path, tiny_task):
+    import pytest
+
+    from giqa_harness.errors import TaskError
+
+    task = tiny_task(extra="", metrics=[])
+    yaml_path = tmp_path / f"tasks_{task}" / f"{task}.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("metrics: []", "metrics: [{name: bleu4, options: {tokeniser: ptb}}]"))
+    answers = write_replay(tmp_path / "a.jsonl", {})  # no answers: scoring would never be reached
+    with pytest.raises(TaskError, match=r"tiny\.yaml: .*unknown option\(s\) \['tokeniser'\]"):
+        evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], progress=False))

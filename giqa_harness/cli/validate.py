@@ -22,6 +22,11 @@ def validate_task(task, check_data: bool) -> list[str]:
     for spec in task.metrics:
         if spec.name not in reg.metrics:
             problems.append(f"metric {spec.name!r} is not registered")
+            continue
+        try:
+            reg.metrics.get(spec.name).read_options(spec.options)
+        except GiqaError as exc:
+            problems.append(str(exc))
     if task.box_format not in reg.formats:
         problems.append(f"box_format {task.box_format!r} is not registered")
     builder = task.dataset.get("builder")

@@ -70,6 +70,15 @@ class Metric(ABC):
     kinds: ClassVar[tuple[str, ...]] = ("des", "vqa_yn", "vqa_w")
     needs_judge: ClassVar[bool] = False
     needs_boxes: ClassVar[bool] = False  # N/A for models that never emit boxes
+    option_defaults: ClassVar[Mapping[str, Any]] = {}  # the task YAML ``options`` it accepts
+    option_choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
+
+    def read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The defaults overridden by the task's ``options``; a mistake is a `TaskError` naming the key.
+        The evaluator and ``validate`` call it before any generation."""
+        from .options import read_options
+
+        return read_options(self.name, options, self.option_defaults, self.option_choices)
 
     def applies(self, sample: Sample) -> bool:
         return sample.doc.kind in self.kinds

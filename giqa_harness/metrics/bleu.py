@@ -25,7 +25,6 @@ from collections import Counter
 from typing import Any, Sequence
 
 from .base import Metric, MetricContext, NotComputed, Sample
-from .options import read_options
 
 MAX_N = 4
 _TINY = 1e-15  # pycocoevalcap's smoothing of the n-gram matches...
@@ -90,11 +89,13 @@ def corpus_bleu(statistics: Sequence[dict[str, Any]], n: int = MAX_N) -> float:
 
 class Bleu4(Metric):
     name = "bleu4"
+    option_defaults = DEFAULTS
+    option_choices = {"tokenizer": TOKENIZERS}
     label = "BLEU@4"
     kinds = ("des",)
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        options = read_options(self.name, context.options, DEFAULTS, {"tokenizer": TOKENIZERS})
+        options = self.read_options(context.options)
         candidates = [s.prediction.plain for s in samples]
         references = [s.reference.plain for s in samples]
         if options["tokenizer"] == "ptb":

@@ -18,7 +18,6 @@ from typing import Any, Sequence
 
 from .base import Metric, MetricContext, NotComputed, Sample, is_failed
 from .judge import MAX_SCORE, fill_prompt, judge_scores, prompt_template
-from .options import read_options
 from .yes_no import yes_no_correct
 
 DEFAULTS: dict[str, Any] = {"retries": 2, "system": None}
@@ -33,10 +32,11 @@ class JudgedMetric(Metric):
     """Asks the judge once per applicable sample with the ``prompt_key`` template."""
 
     needs_judge = True
+    option_defaults = DEFAULTS
     prompt_key = ""
 
     def judge(self, samples: Sequence[Sample], context: MetricContext) -> list[int | dict[str, str]]:
-        options = read_options(self.name, context.options, DEFAULTS)
+        options = self.read_options(context.options)
         if options["retries"] < 0:
             raise NotComputed(f"not computed: option 'retries' must be >= 0, got {options['retries']}")
         if context.judge is None:

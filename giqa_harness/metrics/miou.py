@@ -12,7 +12,6 @@ from typing import Any, Sequence
 from ..boxes.geometry import Box
 from .base import Metric, MetricContext, NotComputed, Sample
 from .matching import greedy_pairs, hungarian_pairs, iou_matrix
-from .options import read_options
 
 MATCHERS = {"greedy": greedy_pairs, "hungarian": hungarian_pairs}
 DEFAULTS = {"matching": "greedy", "penalize_unmatched": False}
@@ -47,11 +46,13 @@ def mean_or_none(values: Sequence[float]) -> float | None:
 
 class MeanIoU(Metric):
     name = "miou"
+    option_defaults = DEFAULTS
+    option_choices = {"matching": tuple(MATCHERS)}
     label = "mIoU"
     needs_boxes = True
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        options = read_options(self.name, context.options, DEFAULTS, {"matching": tuple(MATCHERS)})
+        options = self.read_options(context.options)
         if not any(s.reference.has_boxes for s in samples):
             raise NotComputed("no sample of this task has reference boxes")
         require_some_boxes(samples)

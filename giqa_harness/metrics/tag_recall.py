@@ -25,7 +25,6 @@ from ..errors import MissingDependencyError
 from .base import Metric, MetricContext, NotComputed, Sample
 from .matching import best_pair_iou, region_iou
 from .miou import require_some_boxes
-from .options import read_options
 
 REGION_IOU: dict[str, Callable[[Sequence[Box], Sequence[Box]], float]] = {
     "union": region_iou,
@@ -109,11 +108,13 @@ def recalled_counts(
 
 class TagRecall(Metric):
     name = "tag_recall"
+    option_defaults = DEFAULTS
+    option_choices = CHOICES
     label = "Tag-Recall"
     needs_boxes = True
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        options = read_options(self.name, context.options, DEFAULTS, CHOICES)
+        options = self.read_options(context.options)
         counted = [s for s in samples if s.reference.has_boxes]
         if not counted:
             raise NotComputed("no sample of this task has reference boxes")

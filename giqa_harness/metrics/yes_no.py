@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 from ..errors import DatasetError
 from .base import Metric, MetricContext, Sample
-from .options import read_options
 
 # An apostrophe next to the word excludes it only when it joins letters ("no's", "yes'm"); a quote
 # mark around it ("'Yes', the image is blurry.") leaves the word standalone.
@@ -49,7 +48,7 @@ class AccuracyYesNo(Metric):
     kinds = ("vqa_yn",)
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
-        read_options(self.name, context.options, {})  # it has none: catch a misplaced one
+        self.read_options(context.options)  # it has none: catch a misplaced one
         return [yes_no_correct(s) for s in samples]
 
     def aggregate(self, values: Sequence[float]) -> float | None:
