@@ -22,7 +22,7 @@ from giqa_harness.errors import ConfigError
 from giqa_harness.plugins import registry
 from giqa_harness.testing.box_text import MARKUP_PIECES
 
-FORMATS = ["giqa_grid", "shikra", "kosmos2", "ferret", "groundinggpt", "llava15", "llava16", "owl2",
+FORMATS = ["giqa_grid", "giqa_continuous", "shikra", "kosmos2", "ferret", "groundinggpt", "llava15", "llava16", "owl2",
            "qwen_vl", "qwen2_vl", "qwen25_vl", "internvl", "florence2"]
 BARE = ["shikra", "ferret", "groundinggpt", "llava15", "llava16", "owl2"]
 SIZE = (640, 480)

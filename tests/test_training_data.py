@@ -97,7 +97,7 @@ def test_continuous_rewrite_keeps_every_box_within_rounding(a, b, c, d, w, h):
     grid = get_format("giqa_grid")
     text = f"The [sky](<{a}, {b}>) is bright; the [dog](<{c}, {d}>) is sharp."
     conv = Conversation("x", None, (Turn(f"Is the [sky](<{a}, {b}>) bright?", text),))  # type: ignore[arg-type]
-    target = get_format("llava16")  # 0-1 floats, 2 decimals, on the original image
+    target = get_format("giqa_continuous")  # [phrase]([x1, y1, x2, y2]), 2 decimals, original image
     rewritten = rewrite_boxes(conv, target, (w, h)).turns[0]
     assert "<" not in rewritten.answer and "<" not in rewritten.question
     expected = grid.parse(text, (w, h)).boxes

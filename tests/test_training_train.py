@@ -118,7 +118,7 @@ def test_kind_filter_trains_on_one_half_only(workspace, tmp_path, capsys):
     assert info["training_samples"] == 4 and info["recipe"]["data"]["kinds"] == "des"
 
 
-@pytest.mark.parametrize("box_text", ["giqa_grid", "llava16"])
+@pytest.mark.parametrize("box_text", ["giqa_grid", "giqa_continuous"])
 def test_the_final_folder_loads_as_a_giqa_entrant_speaking_its_box_syntax(workspace, tmp_path, box_text):
     from giqa_harness.evaluator import build_adapter
     from giqa_harness.training.train import train

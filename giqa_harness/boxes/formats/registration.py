@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...hookspecs import hookimpl
 from .bare import BARE_FORMATS
+from .continuous import GiqaContinuousFormat
 from .florence2 import Florence2Format
 from .grid import GridFormat
 from .kosmos2 import Kosmos2Format
@@ -13,5 +14,5 @@ from .refbox import REF_BOX_FORMATS
 
 @hookimpl
 def register_box_formats(register):
-    for fmt in (GridFormat, Kosmos2Format, *BARE_FORMATS, *REF_BOX_FORMATS, Qwen25JsonFormat, Florence2Format):
+    for fmt in (GridFormat, GiqaContinuousFormat, Kosmos2Format, *BARE_FORMATS, *REF_BOX_FORMATS, Qwen25JsonFormat, Florence2Format):
         register(fmt)
