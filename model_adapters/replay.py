@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from giqa_harness.boxes.formats import get_format
 from giqa_harness.errors import ConfigError, DatasetError
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.models import ModelAdapter, Request
+from giqa_harness.models import ModelAdapter, Request, bool_arg
 from giqa_harness.output import read_jsonl
 
 
@@ -33,7 +33,7 @@ class ReplayAdapter(ModelAdapter):
         if not self.path.is_file():
             raise ConfigError(f"replay answers file {self.path} does not exist")
         self.box_format = get_format(box_format, frame)
-        self.emits_boxes = bool(emits_boxes)
+        self.emits_boxes = bool_arg(emits_boxes, "emits_boxes")
         self.answers: dict[tuple[str | None, str], str] = {}
         for i, row in enumerate(read_jsonl(self.path), 1):
             if not isinstance(row, dict) or "doc_id" not in row or not isinstance(row.get("answer"), str):

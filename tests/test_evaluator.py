@@ -281,3 +281,15 @@ def test_a_misspelt_metric_option_fails_before_any_generation(tmp_path, tiny_tas
     answers = write_replay(tmp_path / "a.jsonl", {})  # no answers: scoring would never be reached
     with pytest.raises(TaskError, match=r"tiny\.yaml: .*unknown option\(s\) \['tokeniser'\]"):
         evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], progress=False))
+
+
+def test_replay_refuses_an_emits_boxes_value_that_is_not_a_boolean(tmp_path):
+    import pytest
+
+    from giqa_harness.errors import ConfigError
+    from giqa_harness.evaluator import build_adapter
+
+    answers = write_replay(tmp_path / "a.jsonl", {"d1": "Yes"})
+    with pytest.raises(ConfigError, match="'emits_boxes' must be true or false, got 'false'"):
+        build_adapter("replay", {"path": str(answers), "emits_boxes": "false"})
+    assert build_adapter("replay", {"path": str(answers), "emits_boxes": False}).emits_boxes is False
