@@ -4,9 +4,12 @@ The markup comes from the benchmark's own codec (`giqa_harness.boxes.formats.gri
 written reads back through the ``giqa_grid`` parser; the groundings reported with a sample are that
 parser's reading of the fused text (boxes snapped to cell centres, exactly what training sees).
 
-Where a phrase goes: its first case-insensitive occurrence, at word boundaries when there is one, that
-does not overlap a phrase already placed. Longer phrases are placed first, so "the man in white" takes
-its words before "the man" looks for another occurrence. A phrase with no free occurrence, or holding
+Where a phrase goes: its first case-insensitive occurrence as whole words (no letter, digit, mark or
+underscore of any script touching either end) that does not overlap a phrase already placed. A phrase is
+never placed inside a longer word: "a" is not found in "sharp". Longer phrases are placed first, so "the
+man in white" takes its words before "the man" looks for another occurrence. Objects that share a phrase
+(compared case-insensitively, spaces folded) are one grounding holding all their boxes: which box belongs
+to which mention is unknown, so none is guessed. A phrase with no free whole-word occurrence, or holding
 characters the markup cannot carry (``[``, ``]``, a line break), stays plain text.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Sequence
 
 from giqa_harness.boxes.formats.grid import GridFormat
@@ -53,29 +57,51 @@ def question_for(record_id: str, seed: int = 0) -> str:
     return QUESTION_POOL[int.from_bytes(digest[:8], "big") % len(QUESTION_POOL)]
 
 
+def is_word_character(char: str) -> bool:
+    """Whether ``char`` continues a word in any script: a letter, digit, combining mark or underscore."""
+    return char == "_" or unicodedata.category(char)[0] in "LNM"
+
+
+def _whole_words(text: str, start: int, end: int) -> bool:
+    """No word character joins the span ``text[start:end]`` to its neighbours on either side."""
+    joined_left = start > 0 and is_word_character(text[start]) and is_word_character(text[start - 1])
+    joined_right = end < len(text) and is_word_character(text[end - 1]) and is_word_character(text[end])
+    return not (joined_left or joined_right)
+
+
 def find_phrase(text: str, phrase: str, taken: Sequence[tuple[int, int]] = ()) -> tuple[int, int] | None:
-    """The span of the first free occurrence of ``phrase`` in ``text`` (case-insensitive), preferring
-    occurrences at word boundaries; None when every occurrence overlaps ``taken`` or there is none."""
+    """The span of the first occurrence of ``phrase`` in ``text`` (case-insensitive) that stands as whole
+    words and does not overlap ``taken``; None when there is none."""
     if not phrase.strip():
         return None
-    escaped = re.escape(phrase)
-    left = r"(?<!\w)" if re.match(r"\w", phrase) else ""
-    right = r"(?!\w)" if re.search(r"\w$", phrase) else ""
-    for pattern in (left + escaped + right, escaped):
-        for match in re.finditer(pattern, text, re.IGNORECASE):
-            span = (match.start(), match.end())
-            if not any(span[0] < end and start < span[1] for start, end in taken):
-                return span
+    # A lookahead finds overlapping occurrences too, so a taken or mid-word one does not hide the next.
+    for match in re.finditer(f"(?=({re.escape(phrase)}))", text, re.IGNORECASE):
+        start, end = match.start(1), match.end(1)
+        if _whole_words(text, start, end) and not any(start < e and s < end for s, e in taken):
+            return start, end
     return None
+
+
+def merge_repeated_phrases(objects: Sequence[tuple[str, Sequence[Box]]]) -> list[tuple[str, list[Box]]]:
+    """One entry per phrase (case-insensitive, spaces folded), in first-seen order, holding every box of
+    the objects that share it, each box once."""
+    merged: dict[str, tuple[str, list[Box]]] = {}
+    for phrase, boxes in objects:
+        key = " ".join(phrase.split()).casefold()
+        entry = merged.setdefault(key, (phrase, []))
+        entry[1].extend(b for b in boxes if b not in entry[1])
+    return list(merged.values())
 
 
 def insert_groundings(
     text: str, objects: Sequence[tuple[str, Sequence[Box]]], image_size: tuple[int, int]
 ) -> tuple[str, list[str]]:
-    """``text`` with each phrase that has boxes rewritten as grid markup, and the phrases left plain."""
+    """``text`` with each phrase that has boxes rewritten as grid markup, and the phrases left plain.
+
+    Objects sharing a phrase are merged first (`merge_repeated_phrases`)."""
     placed: list[tuple[int, int, Sequence[Box]]] = []
     unplaced: list[str] = []
-    for phrase, boxes in sorted(objects, key=lambda o: -len(o[0])):
+    for phrase, boxes in sorted(merge_repeated_phrases(objects), key=lambda o: -len(o[0])):
         if not boxes:
             continue
         span = None if _UNCARRIABLE.search(phrase) else find_phrase(text, phrase, [(s, e) for s, e, _ in placed])

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from giqa_harness.llm.base import LLMBackend
 
+from .fuse import find_phrase
 from .llm_json import Outcome, ask_with_retries, fill, json_array
 from .records import EFFECTS, Tag
 
@@ -79,20 +80,20 @@ def is_whole_image(phrase: str) -> bool:
 def select_key_tags(
     tags: Sequence[Tag], description: str, drop_whole_image: bool = True
 ) -> tuple[list[Tag], list[str]]:
-    """The critical objects (T_e positive or negative) whose T_r occurs in the description, first of each
-    phrase kept; and a note for every tag dropped, saying why."""
+    """The critical objects (T_e positive or negative) whose T_r occurs as whole words in the description
+    (where fusion can write its box), first of each phrase kept; and a note for every tag dropped, saying
+    why."""
     kept: list[Tag] = []
     notes: list[str] = []
     seen: set[str] = set()
-    lowered = description.lower()
     for tag in tags:
         key = tag.phrase.lower()
         if tag.effect == "no impact":
             notes.append(f"{tag.phrase!r}: T_e is 'no impact'")
         elif drop_whole_image and is_whole_image(tag.phrase):
             notes.append(f"{tag.phrase!r}: stands for the whole image")
-        elif key not in lowered:
-            notes.append(f"{tag.phrase!r}: T_r does not occur in the description")
+        elif find_phrase(description, tag.phrase) is None:
+            notes.append(f"{tag.phrase!r}: T_r does not occur as whole words in the description")
         elif key in seen:
             notes.append(f"{tag.phrase!r}: repeated")
         else:

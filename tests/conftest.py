@@ -1,10 +1,25 @@
-"""Test-wide settings: never reach a model hub, keep caches in a temporary folder."""
+"""Test-wide settings: never reach a model hub, keep caches in a temporary folder, and run hypothesis
+deterministically in CI.
+
+Hypothesis profiles (chosen by ``HYPOTHESIS_PROFILE``; ``ci`` is the default when ``CI`` is set):
+
+- ``dev`` (local default): random examples and the local example database, so every run explores new
+  inputs. A failure found this way is added to its test as an explicit ``@example``.
+- ``ci``: ``derandomize=True`` and no example database, so a given commit runs the same examples every
+  time and CI cannot pass or fail by chance. Each test's own ``max_examples`` is its fixed budget.
+"""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
