@@ -6,6 +6,7 @@ docs -> requests (questions re-rendered in the model's box syntax) -> cached, ba
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
 from dataclasses import dataclass, field
@@ -25,9 +26,11 @@ from .metrics.base import MetricContext, Sample, compute_metric
 from .models import ModelAdapter, Request
 from .output import atomic_write_json, atomic_write_jsonl, redact
 from .plugins import registry
+from .run_status import run_problems, task_error
 from .task import TaskConfig, task_index
 
 RESULTS_SCHEMA_VERSION = 1
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -115,6 +118,11 @@ class Evaluator:
                     self.registry.metrics.get(spec.name).read_options(spec.options)
                 except TaskError as exc:
                     raise TaskError(f"{task.path}: {exc}") from None
+        if adapter is None:  # an unknown model name is the cheapest mistake to report: first
+            self.registry.models.get(config.model)
+        # Every task's data is read and checked before the model is built: bad or missing data fails in
+        # seconds, not after minutes of loading a 7B model.
+        self.docs = {task.name: load_docs(task, config.limit) for task in self.tasks}
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
         self.shard = shard or current_shard()
         if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):
@@ -225,32 +233,45 @@ class Evaluator:
             seed=self.config.seed, bootstrap=self.config.bootstrap,
         )
 
+    def run_task(self, task: TaskConfig) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """Generate and score one task; None on a non-main rank of a data-parallel run."""
+        t0 = time.perf_counter()
+        docs = self.docs[task.name]
+        items = self.prepare(task, self.shard.select(docs))
+        t1 = time.perf_counter()
+        self.generate(task, items)
+        t2 = time.perf_counter()
+        if self.shard.world_size > 1:
+            # Every rank answered its shard into the shared cache; rank 0 reads them all back.
+            self.shard.barrier()
+            if not self.shard.is_main:
+                return None
+            items = self.prepare(task, docs)
+            self.generate(task, items)
+        result, samples = self.score(task, items)
+        t3 = time.perf_counter()
+        result["timings"] = {"prepare_s": t1 - t0, "generate_s": t2 - t1, "score_s": t3 - t2}
+        result["cache"] = {"reused": sum(it.cached for it in items), "generated": sum(
+            1 for it in items if it.answer is not None and not it.cached)}
+        return result, samples
+
     def run(self) -> dict[str, Any]:
         started = time.perf_counter()
         task_results: dict[str, Any] = {}
         logged: dict[str, list[dict[str, Any]]] = {}
         try:
             for task in self.tasks:
-                t0 = time.perf_counter()
-                docs = load_docs(task, self.config.limit)
-                items = self.prepare(task, self.shard.select(docs))
-                t1 = time.perf_counter()
-                self.generate(task, items)
-                t2 = time.perf_counter()
-                if self.shard.world_size > 1:
-                    # Every rank answered its shard into the shared cache; rank 0 reads them all back.
-                    self.shard.barrier()
-                    if not self.shard.is_main:
-                        continue
-                    items = self.prepare(task, docs)
-                    self.generate(task, items)
-                result, samples = self.score(task, items)
-                t3 = time.perf_counter()
-                result["timings"] = {"prepare_s": t1 - t0, "generate_s": t2 - t1, "score_s": t3 - t2}
-                result["cache"] = {"reused": sum(it.cached for it in items), "generated": sum(
-                    1 for it in items if it.answer is not None and not it.cached)}
-                task_results[task.name] = result
-                logged[task.name] = samples
+                try:
+                    done = self.run_task(task)
+                except Exception as exc:  # recorded; the finished tasks are still written
+                    if not isinstance(exc, GiqaError):  # a bug, not a user error: keep its traceback
+                        _log.error("task %s failed", task.name, exc_info=True)
+                    task_results[task.name] = failed_task(task, len(self.docs[task.name]), exc)
+                    if self.shard.world_size > 1:  # the other ranks cannot be told to skip it
+                        break
+                    continue
+                if done is not None:
+                    task_results[task.name], logged[task.name] = done
         finally:
             self.adapter.close()
         if not self.shard.is_main:
@@ -276,6 +297,7 @@ class Evaluator:
             "judge": redact(self.judge.identity()) if self.judge is not None else None,
             "tasks_config": {t.name: t.to_json() for t in self.tasks},
             "results": task_results,
+            "problems": run_problems({"results": task_results}),
             "environment": environment_versions(),
             "timings": {"total_s": wall},
         }
@@ -305,6 +327,7 @@ def score_samples(
     reg = registry()
     canonical = get_format(CANONICAL_FORMAT)
     samples: list[Sample] = []
+    unanswered: list[tuple[Sample, str]] = []  # so each metric counts them as failed where it applies
     rows: list[dict[str, Any]] = []
     failures = []
     parse_dropped = 0
@@ -315,13 +338,14 @@ def score_samples(
             "image": doc.image, "image_size": list(it.image_size) if it.image_size else None,
             "question": doc.question, "prompt": it.question, "answer": it.answer, "reference": doc.answer,
         }
+        size = it.image_size or (1, 1)
         if it.failure is not None or it.answer is None:
             reason = it.failure or "no answer"
             failures.append({"doc_id": doc.doc_id, "reason": reason})
+            unanswered.append((unanswered_sample(doc, canonical, size, emits_boxes), reason))
             row.update(failed=reason, scores={})
             rows.append(row)
             continue
-        size = it.image_size or (1, 1)
         try:
             prediction = box_format.parse(it.answer, size)
         except Exception as exc:  # third-party formats may break the never-raise rule; contain it
@@ -341,7 +365,7 @@ def score_samples(
     for spec in task.metrics:
         metric = reg.metrics.get(spec.name)
         context = MetricContext(judge=judge, options={**spec.options, "judge_prompts": judge_prompts}, seed=seed)
-        result, values = compute_metric(metric, samples, context, n_resamples=bootstrap)
+        result, values = compute_metric(metric, samples, context, n_resamples=bootstrap, unanswered=unanswered)
         metrics[spec.name] = {**result.to_json(), "label": getattr(metric, "label", "") or spec.name}
         for row, value in zip(ok_rows, values):
             row.setdefault("scores", {})[spec.name] = value
@@ -358,6 +382,18 @@ def score_samples(
         "kinds": _count(doc_kind(it.doc) for it in items),
     }
     return result, rows
+
+
+def unanswered_sample(doc: Doc, canonical: Any, size: tuple[int, int], emits_boxes: bool) -> Sample:
+    """A doc that got no answer, as a metric's `counts` sees it: its reference, an empty prediction."""
+    empty = GroundedText(text="", plain="")
+    return Sample(doc, "", empty, canonical.parse(doc.answer, size), canonical.parse(doc.question, size), emits_boxes)
+
+
+def failed_task(task: TaskConfig, n_docs: int, exc: BaseException) -> dict[str, Any]:
+    """The results.json entry of a task that raised: no metrics, the error instead."""
+    return {"version": task.version, "error": task_error(exc), "metrics": {}, "n_samples": n_docs,
+            "n_scored": 0, "n_failed": 0, "failures": []}
 
 
 def doc_kind(doc: Doc) -> str:

@@ -2,7 +2,8 @@
 
 Values are on the paper's scales (mIoU, Tag-Recall and accuracies in [0, 1]; BLEU@4 x 100; LLM-Score
 x 25). ``N/A`` marks a metric that does not apply (a model that emits no boxes); an empty cell marks one
-that was not computed (e.g. no judge), with the reason in results.json.
+that was not computed (e.g. no judge), with the reason in results.json. A value computed on part of its
+samples carries its coverage, ``0.6250 (5/100)``, and its notes (count and cause of the failures).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import DatasetError
+from .metrics.coverage import entry_coverage, entry_notes
 
 # (column title, task side, metric name, digits) in the order of Table 5.
 COLUMNS: list[tuple[str, str, str, int]] = [
@@ -59,6 +61,7 @@ class Row:
     cells: dict[str, str]  # column title -> formatted value
     intervals: dict[str, str]  # column title -> "[lo, hi]" or ""
     note: str = ""
+    metric_notes: list[str] = field(default_factory=list)  # "<column> <kind>: <text>", also in ``note``
 
 
 def published_rows() -> list[Row]:
@@ -99,11 +102,14 @@ def _fmt(value: float, digits: int) -> str:
 
 
 def run_row(results: dict[str, Any], method: str | None = None, des_task: str | None = None,
-            vqa_task: str | None = None) -> Row:
+            vqa_task: str | None = None, complete_only: bool = False) -> Row:
+    """One run's row. A value computed on part of its samples reads ``0.6250 (5/100)`` (scored /
+    applicable) and its notes go to the Note column; ``complete_only`` leaves such values out."""
     sides = side_tasks(results, des_task, vqa_task)
     cells: dict[str, str] = {}
     intervals: dict[str, str] = {}
     notes = []
+    metric_notes: list[str] = []
     for title, side, metric, digits in COLUMNS:
         task = sides[side]
         entry = results["results"].get(task, {}).get("metrics", {}).get(metric) if task else None
@@ -116,9 +122,16 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
             cells[title] = NA if reason.startswith("N/A") else ""
             intervals[title] = ""
             continue
-        cells[title] = _fmt(value, digits)
+        coverage = entry_coverage(entry)
+        incomplete = coverage is not None and not coverage.complete
+        if incomplete and complete_only:
+            cells[title], intervals[title] = "", ""
+            metric_notes.append(f"{title} left out: incomplete ({coverage.fraction()} scored)")
+            continue
+        cells[title] = _fmt(value, digits) + (f" ({coverage.fraction()})" if incomplete else "")
         ci = entry.get("ci95")
         intervals[title] = f"[{_fmt(ci[0], digits)}, {_fmt(ci[1], digits)}]" if ci else ""
+        metric_notes += [f"{title} {n['kind']}: {n['text']}" for n in entry_notes(entry)]
     failed = sum(r.get("n_failed", 0) for r in results.get("results", {}).values())
     if failed:
         notes.append(f"{failed} failed samples")
@@ -128,18 +141,18 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
         pretrained = args.get("pretrained") or args.get("path")
         method = model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
     tasks = ",".join(t for t in sides.values() if t)
-    return Row("run", method, cells, intervals, "; ".join([tasks] + notes))
+    return Row("run", method, cells, intervals, "; ".join([tasks] + notes + metric_notes), metric_notes)
 
 
 def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
-               des_task: str | None = None, vqa_task: str | None = None) -> list[Row]:
+               des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False) -> list[Row]:
     paths = list(paths)
     names = names or []
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
         results = load_results(path)
         try:
-            rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task))
+            rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only))
         except DatasetError as exc:
             raise DatasetError(f"{path}: {exc}") from None
     return rows
@@ -173,14 +186,22 @@ def to_markdown(rows: list[Row], with_ci: bool = False) -> str:
                 value += f" {row.intervals[t]}"
             cells.append(value)
         lines.append("| " + " | ".join([row.group, row.method, *cells]) + " |")
+    noted = [row for row in rows if row.metric_notes]
+    if noted:  # the table has no Note column: what qualifies a value is listed under it
+        lines.append("")
+        lines += [f"- {row.method}: {note}" for row in noted for note in row.metric_notes]
     return "\n".join(lines)
 
 
 def format_run_table(results: dict[str, Any]) -> str:
-    """The per-task metric table printed at the end of a run."""
+    """The per-task metric table printed at the end of a run. A value computed on part of its samples
+    shows ``scored/applicable`` and, on the next line, its notes (``incomplete: ...`` with the causes)."""
     lines = []
     for task, res in results.get("results", {}).items():
-        lines.append(f"{task}  ({res['n_scored']} scored, {res['n_failed']} failed)")
+        if res.get("error"):
+            lines.append(f"{task}  FAILED: {res['error']}")
+            continue
+        lines.append(f"{task}  ({res['n_scored']} of {res['n_samples']} docs answered, {res['n_failed']} failed)")
         width = max([len(m.get("label") or n) for n, m in res["metrics"].items()] + [6])
         for name, m in res["metrics"].items():
             label = (m.get("label") or name).ljust(width)
@@ -189,7 +210,11 @@ def format_run_table(results: dict[str, Any]) -> str:
             else:
                 ci = m.get("ci95")
                 ci_text = f"  95% CI [{ci[0]:.4f}, {ci[1]:.4f}]" if ci else ""
-                lines.append(f"  {label}  {m['value']:.4f}{ci_text}  (n={m['n']})")
+                coverage = entry_coverage(m)
+                count = f"n={m['n']}" if coverage is None or coverage.complete else f"{coverage.fraction()} scored"
+                lines.append(f"  {label}  {m['value']:.4f}{ci_text}  ({count})")
+            for note in entry_notes(m):
+                lines.append(f"{' ' * (width + 4)}{note['kind']}: {note['text']}")
         if res.get("failures"):
             for failure in res["failures"][:5]:
                 lines.append(f"  failed {failure['doc_id']}: {failure['reason']}")

@@ -17,6 +17,7 @@ from .errors import DatasetError
 from .evaluator import Prepared, build_judge, environment_versions, score_samples
 from .leaderboard import load_results
 from .output import REDACTED, atomic_write_json, atomic_write_jsonl, read_jsonl, redact
+from .run_status import run_problems
 from .task import task_index
 
 
@@ -50,8 +51,11 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     index = task_index()
     new_results: dict[str, Any] = {}
     logged: dict[str, list[dict[str, Any]]] = {}
-    for task_name in results.get("results", {}):
+    for task_name, old_result in results.get("results", {}).items():
         log = run_dir / f"samples_{task_name}.jsonl"
+        if old_result.get("error") and not log.is_file():  # the task failed in the run: it stays failed
+            new_results[task_name] = old_result
+            continue
         if not log.is_file():
             raise DatasetError(f"{log} not found: rescoring needs a run made with --log_samples")
         task = index.resolve([task_name])[0]
@@ -66,6 +70,7 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
         logged[task_name] = rows
     doc = dict(results)
     doc["results"] = new_results
+    doc["problems"] = run_problems(doc)
     doc["judge"] = redact(judge_backend.identity()) if judge_backend is not None else results.get("judge")
     doc["config"] = {**config, "judge": judge, "judge_args": redact(judge_args), "seed": seed, "bootstrap": bootstrap}
     doc["environment"] = environment_versions()

@@ -102,7 +102,7 @@ def test_run_prints_the_metric_table_and_writes_results(tmp_path):
     result = run("--model", "replay", "--model_args", f"path={answers}", "--tasks", "cli_task",
                  "--output_path", str(tmp_path / "out"), env={"PYTHONPATH": str(site)})
     assert result.returncode == 0, result.stderr
-    assert "cli_task  (6 scored, 0 failed)" in result.stdout
+    assert "cli_task  (6 of 6 docs answered, 0 failed)" in result.stdout
     assert json.loads((tmp_path / "out" / "results.json").read_text())["config"]["model"] == "replay"
 
 

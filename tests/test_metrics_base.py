@@ -34,8 +34,12 @@ def test_a_failure_is_neither_a_value_nor_a_gap():
     assert result.to_json()["failed"] == 1
 
 
-def test_failed_is_always_in_results_json():
-    assert MetricResult("m", 0.5, n=3).to_json() == {"value": 0.5, "n": 3, "failed": 0}
+def test_failed_and_coverage_are_always_in_results_json():
+    assert MetricResult("m", 0.5, n=3).to_json() == {
+        "value": 0.5, "n": 3, "failed": 0, "notes": [],
+        "coverage": {"applicable": 3, "scored": 3, "failed": 0, "complete": True, "failed_generation": 0,
+                     "failed_metric": 0, "causes": []},
+    }
 
 
 def test_interval_of_a_coin_flip_accuracy_is_about_plus_minus_ten_points_at_n_100():

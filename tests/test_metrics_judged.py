@@ -105,8 +105,10 @@ def test_unparseable_replies_are_counted_as_failures_not_zeros():
     assert result.to_json()["failed"] == 1
     assert judge.calls == 4  # three first attempts, one retry
 
+    # Acc(Total) has no partial value: one W question without a score and it is not computed.
     total, values = compute_metric(AccuracyTotal(), [y(True), *samples], context(judge, retries=1))
-    assert total.failed == 1 and total.value == pytest.approx((1 + 1 + 0.5) / 3)
+    assert total.failed == 1 and total.value is None
+    assert total.reason.startswith("not computed: Acc(Total) pools") and "1 of 4 failed" in total.reason
 
 
 def test_all_failed_is_reported_with_no_value():

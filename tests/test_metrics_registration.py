@@ -98,7 +98,9 @@ def test_failed_judge_replies_are_counted_in_results(tmp_path, tiny_task, plugin
     plugin(SimpleNamespace(register_judges=register_judges), name="constant_judge")
     metrics, rows = run(tmp_path, tiny_task, judge="constant:no idea")
     assert metrics["acc_w"]["failed"] == 2 and metrics["acc_w"]["value"] is None
-    assert metrics["acc_total"]["failed"] == 2 and metrics["acc_total"]["value"] == 0.5
+    # Not Acc(Y) (0.5) dressed up as Acc(Total): without the W half it is not computed.
+    assert metrics["acc_total"]["failed"] == 2 and metrics["acc_total"]["value"] is None
+    assert "never from part of either half" in metrics["acc_total"]["reason"]
     assert "no 0-4 score" in {r["doc_id"]: r for r in rows}["w1"]["scores"]["acc_w"]["failed"]
 
 

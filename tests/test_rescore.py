@@ -44,7 +44,7 @@ def test_logs_turn_back_into_a_replay_file_that_gives_the_same_results(tmp_path,
 def test_rescore_command_prints_the_table(tmp_path, tiny_task, capsys):
     task, out, _ = logged_run(tmp_path, tiny_task)
     assert main(["rescore", str(out), "--output_path", str(tmp_path / "r2")]) == 0
-    assert f"{task}  (6 scored, 0 failed)" in capsys.readouterr().out
+    assert f"{task}  (6 of 6 docs answered, 0 failed)" in capsys.readouterr().out
 
 
 def test_rescore_keeps_the_runs_judge_and_reuses_its_replies(tmp_path, tiny_task, plugin):

@@ -20,11 +20,13 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
     p.add_argument("--des_task", help="task read for the DES columns (default: the first *_des task)")
     p.add_argument("--vqa_task", help="task read for the VQA columns (default: the first *_vqa task)")
     p.add_argument("--no_ci", action="store_true", help="leave out the 95%% interval columns")
+    p.add_argument("--complete-only", "--complete_only", dest="complete_only", action="store_true",
+                   help="leave out values computed on part of their samples (failed answers or judgements)")
     args = p.parse_args(list(argv))
     if not args.results and not args.reference:
         p.error("give at least one results file (or --reference for the published rows)")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
-    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task)
+    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task, args.complete_only)
     if args.markdown:
         print(to_markdown(rows, with_ci=not args.no_ci))
     csv_text = to_csv(rows, with_ci=not args.no_ci)

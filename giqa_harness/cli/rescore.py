@@ -15,6 +15,7 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     from ..leaderboard import format_run_table
     from ..models import parse_model_args
     from ..rescore import log_to_replay, rescore_run
+    from .run import exit_status
 
     p = argparse.ArgumentParser(prog="giqa-harness rescore", description=__doc__)
     p.add_argument("run_dir", type=Path, help="an --output_path folder written with --log_samples")
@@ -33,4 +34,4 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     results = rescore_run(args.run_dir, args.output_path, args.judge, parse_model_args(args.judge_args),
                           args.seed, args.bootstrap)
     print(format_run_table(results))
-    return 0
+    return exit_status(results)

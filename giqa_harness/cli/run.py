@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..models import parse_model_args
 
@@ -33,6 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no_progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the whole results document as JSON")
     return p
+
+
+def exit_status(results: dict[str, Any], quiet: bool = False) -> int:
+    """0, or `EXIT_PROBLEMS` after printing which task and metric (the outputs are written either way)."""
+    from ..run_status import EXIT_PROBLEMS, format_problems
+
+    problems = results.get("problems") or []
+    if not problems:
+        return 0
+    print(format_problems(problems), file=sys.stderr if quiet else sys.stdout)
+    return EXIT_PROBLEMS
 
 
 def main(argv: Sequence[str], command: str = "run") -> int:
@@ -66,4 +77,4 @@ def main(argv: Sequence[str], command: str = "run") -> int:
         print(format_run_table(results))
         if args.output_path:
             print(f"\nresults: {args.output_path / 'results.json'}")
-    return 0
+    return exit_status(results, quiet=args.json)

@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
+from .coverage import Coverage, coverage_notes
+
 if TYPE_CHECKING:
     from ..boxes.grounded import GroundedText
     from ..docs import Doc
@@ -72,6 +74,9 @@ class Metric(ABC):
     needs_boxes: ClassVar[bool] = False  # N/A for models that never emit boxes
     option_defaults: ClassVar[Mapping[str, Any]] = {}  # the task YAML ``options`` it accepts
     option_choices: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
+    # A metric whose value means nothing on part of its samples (a pooled mix such as Acc(Total)) sets
+    # this to the reason; it is then not computed, with that reason, unless every applicable sample scored.
+    requires_complete: ClassVar[str] = ""
 
     def read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The defaults overridden by the task's ``options``; a mistake is a `TaskError` naming the key.
@@ -82,6 +87,12 @@ class Metric(ABC):
 
     def applies(self, sample: Sample) -> bool:
         return sample.doc.kind in self.kinds
+
+    def counts(self, sample: Sample) -> bool:
+        """Whether the value would count this sample, judged from the doc and reference alone (a
+        metric whose `score` gives None to some applicable samples says which here). It is asked of
+        the docs that got no answer: those it counts are failed samples of this metric."""
+        return self.applies(sample)
 
     @abstractmethod
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
@@ -101,7 +112,9 @@ class MetricResult:
     ci_high: float | None = None
     n: int = 0
     reason: str | None = None  # why the value is missing, when it is
-    failed: int = 0  # samples the metric tried and failed to score; not in ``n`` nor in the value
+    failed: int = 0  # applicable samples not in ``n`` nor in the value: no answer, or the metric failed
+    coverage: Coverage | None = None
+    notes: tuple[dict[str, str], ...] = ()  # qualifications of the value (see metrics.coverage)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": self.value, "n": self.n, "failed": self.failed}
@@ -109,6 +122,9 @@ class MetricResult:
             out["ci95"] = [self.ci_low, self.ci_high]
         if self.reason:
             out["reason"] = self.reason
+        coverage = self.coverage or Coverage(self.n + self.failed, self.n, failed_metric=self.failed)
+        out["coverage"] = coverage.to_json()
+        out["notes"] = list(self.notes)
         return out
 
 
@@ -138,33 +154,63 @@ def bootstrap_ci(
 
 
 def compute_metric(
-    metric: Metric, samples: Sequence[Sample], context: MetricContext, n_resamples: int = 1000
+    metric: Metric, samples: Sequence[Sample], context: MetricContext, n_resamples: int = 1000,
+    unanswered: Sequence[tuple[Sample, str]] = (),
 ) -> tuple[MetricResult, list[Any]]:
-    """Score, aggregate and bootstrap one metric; returns the result and the per-sample values."""
+    """Score, aggregate and bootstrap one metric; returns the result and the per-sample values.
+
+    ``unanswered`` are the docs that got no answer, each with the reason (their ``prediction`` is
+    empty and is never scored): those the metric applies to count as failed at generation.
+    """
     applicable = [s for s in samples if metric.applies(s)]
+    generation_reasons = [reason for s, reason in unanswered if metric.counts(s)]
     values: list[Any] = [None] * len(samples)
+
+    def result(coverage: Coverage, value: float | None = None, reason: str | None = None,
+               ci: tuple[float | None, float | None] = (None, None)) -> tuple[MetricResult, list[Any]]:
+        notes = tuple(coverage_notes(coverage)) if value is not None else ()
+        return MetricResult(metric.name, value, ci[0], ci[1], n=coverage.scored, reason=reason,
+                            failed=coverage.failed, coverage=coverage, notes=notes), values
+
+    unscored = Coverage.count(len(applicable) + len(generation_reasons), 0, generation_reasons)
     if metric.needs_boxes and applicable and not any(s.model_emits_boxes for s in applicable):
-        return MetricResult(metric.name, None, reason="N/A: the model emits no boxes"), values
+        return result(unscored, reason="N/A: the model emits no boxes")
+    if not unscored.applicable:
+        return result(unscored, reason="no samples of the kinds this metric scores")
     if not applicable:
-        return MetricResult(metric.name, None, reason="no samples of the kinds this metric scores"), values
+        return result(unscored, reason=_all_failed_reason(unscored))
     try:
         scored = metric.score(applicable, context)
-    except NotComputed as exc:
-        return MetricResult(metric.name, None, n=len(applicable), reason=str(exc)), values
+    except NotComputed as exc:  # an incomplete task is the first reason (e.g. every W question unanswered)
+        incomplete = metric.requires_complete and generation_reasons
+        return result(unscored, reason=_incomplete_reason(metric, unscored) if incomplete else str(exc))
     index = {id(s): i for i, s in enumerate(samples)}
     for sample, value in zip(applicable, scored):
         values[index[id(sample)]] = value
-    n_failed = sum(1 for v in scored if is_failed(v))
+    metric_reasons = [v[FAILED_KEY] for v in scored if is_failed(v)]
     present = [v for v in scored if v is not None and not is_failed(v)]
-    if not present and n_failed:
-        reason = f"all {n_failed} scorable samples failed (reasons in the samples log)"
-        return MetricResult(metric.name, None, reason=reason, failed=n_failed), values
+    # A sample the metric returned None for does not count after all (e.g. no reference box).
+    coverage = Coverage.count(len(present) + len(metric_reasons) + len(generation_reasons), len(present),
+                              generation_reasons, metric_reasons)
+    if not coverage.applicable:
+        return result(coverage, reason="no samples of the kinds this metric scores")
+    if not present:
+        return result(coverage, reason=_all_failed_reason(coverage))
+    if metric.requires_complete and coverage.failed:
+        return result(coverage, reason=_incomplete_reason(metric, coverage))
     try:
         value = metric.aggregate(present)
     except NotComputed as exc:
-        return MetricResult(metric.name, None, n=len(present), reason=str(exc), failed=n_failed), values
+        return result(coverage, reason=str(exc))
     if value is None:
-        reason = "undefined on these samples"
-        return MetricResult(metric.name, None, n=len(present), reason=reason, failed=n_failed), values
-    lo, hi = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed)
-    return MetricResult(metric.name, float(value), lo, hi, n=len(present), failed=n_failed), values
+        return result(coverage, reason="undefined on these samples")
+    ci = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed)
+    return result(coverage, float(value), ci=ci)
+
+
+def _all_failed_reason(coverage: Coverage) -> str:
+    return f"no value: {coverage.describe_failures()} (each reason in the samples log)"
+
+
+def _incomplete_reason(metric: Metric, coverage: Coverage) -> str:
+    return f"not computed: {metric.requires_complete}; {coverage.describe_failures()}"

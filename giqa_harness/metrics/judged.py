@@ -6,7 +6,9 @@
 - Acc(Total) (all GIQA-VQA questions): pooled over questions, (#Yes/No correct + sum of W scores / 4)
   / (#Yes/No + #W). It is not the mean of Acc(Y) and Acc(W), and without a judge it is not computed
   (never from Acc(Y) alone). Its W half uses the ``acc_w`` prompt, so the two metrics ask the judge the
-  same questions (answered once, from the cache).
+  same questions (answered once, from the cache). It has no partial value: unless every question of the
+  task was answered and every W answer judged, it is not computed (a pooled mean over what is left
+  would drift toward the half that survived: toward Acc(Y) when the judge fails).
 
 Per-sample values: the judge's integer score for LLM-Score and Acc(W); the sample's contribution in
 [0, 1] for Acc(Total). A sample whose reply never held a score is `failed` (counted, not a 0).
@@ -81,9 +83,18 @@ class AccuracyTotal(JudgedMetric):
     label = "Acc(Total)"
     kinds = ("vqa_yn", "vqa_w")
     prompt_key = "acc_w"
+    requires_complete = (
+        "Acc(Total) pools every Yes/No and What/Why/How question of the task with fixed weights, so it "
+        "is computed only when all of them were scored (never from part of either half)"
+    )
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
         open_ended = [s for s in samples if s.doc.kind == "vqa_w"]
+        if not open_ended:
+            raise NotComputed(
+                "not computed: the task has no What/Why/How question, and Acc(Total) over Yes/No "
+                "questions alone would be Acc(Y) (it is never Acc(Y) alone)"
+            )
         judged = dict(zip(map(id, open_ended), self.judge(open_ended, context)))
         values: list[Any] = []
         for s in samples:

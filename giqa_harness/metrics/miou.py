@@ -51,6 +51,9 @@ class MeanIoU(Metric):
     label = "mIoU"
     needs_boxes = True
 
+    def counts(self, sample: Sample) -> bool:
+        return self.applies(sample) and sample.reference.has_boxes
+
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
         options = self.read_options(context.options)
         if not any(s.reference.has_boxes for s in samples):

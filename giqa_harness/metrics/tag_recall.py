@@ -113,6 +113,9 @@ class TagRecall(Metric):
     label = "Tag-Recall"
     needs_boxes = True
 
+    def counts(self, sample: Sample) -> bool:
+        return self.applies(sample) and sample.reference.has_boxes
+
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
         options = self.read_options(context.options)
         counted = [s for s in samples if s.reference.has_boxes]

@@ -14,6 +14,7 @@ from ..errors import DatasetError
 from ..leaderboard import load_results, side_tasks
 from ..output import read_jsonl
 from .charts import bars_svg, radar_svg
+from .summary import summary_html
 from .template import PAGE
 
 PRED_COLOUR = "#e6007e"  # predicted boxes (magenta)
@@ -184,6 +185,7 @@ def build_report(runs: Sequence[Run], max_image_side: int = 480, title: str = "g
         runs=runs_list,
         bars=bars_svg(runs),
         radar=radar_svg(runs),
+        summary=summary_html(runs),
         legend=legend,
         task_options="".join(f'<option>{escape(t)}</option>' for t in tasks),
         kind_options="".join(f'<option>{escape(k)}</option>' for k in kinds),

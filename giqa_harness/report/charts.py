@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..leaderboard import COLUMNS
+from ..metrics.coverage import entry_coverage
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 SCALE = {"bleu4": 100.0, "llm_score": 100.0}  # to bring every metric to 0-1 for the radar
@@ -40,6 +41,13 @@ def _norm(title: str, value: float) -> float:
     return value / SCALE.get(metric, 1.0)
 
 
+def _coverage_mark(run: Any, title: str) -> str:
+    """`` (5/100)`` after a bar whose value stands on part of its samples, as in the leaderboard."""
+    _, side, metric, _ = next(c for c in COLUMNS if c[0] == title)
+    coverage = entry_coverage(run.side_metric(side, metric) or {})
+    return f" ({coverage.fraction()})" if coverage is not None and not coverage.complete else ""
+
+
 def bars_svg(runs: Sequence[Any], width: int = 860, row_h: int = 16) -> str:
     """Horizontal bars, one group per metric, one bar per run, with interval whiskers."""
     table = metric_table(runs)
@@ -65,7 +73,8 @@ def bars_svg(runs: Sequence[Any], width: int = 860, row_h: int = 16) -> str:
                 hi = label_w + plot_w * max(0.0, min(1.0, _norm(title, ci[1])))
                 mid = y + row_h / 2
                 parts.append(f'<line x1="{lo:.1f}" x2="{hi:.1f}" y1="{mid}" y2="{mid}" stroke="#000"/>')
-            parts.append(f'<text x="{x + 4:.1f}" y="{y + row_h - 5}">{value:.{_digits(title)}f}</text>')
+            label = f"{value:.{_digits(title)}f}" + _coverage_mark(runs[r], title)
+            parts.append(f'<text x="{x + 4:.1f}" y="{y + row_h - 5}">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

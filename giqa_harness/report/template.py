@@ -27,10 +27,14 @@ mark{background:#ffe58f}
 .failed{color:#b00020}.warn{color:#a66300;font-size:12px}
 table.scores{font-size:12px;border-collapse:collapse}table.scores td{padding:0 8px 0 0}
 .hidden{display:none}
+table.metrics{font-size:12px;border-collapse:collapse;background:#fff;margin:4px 0}
+table.metrics td,table.metrics th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+tr.incomplete td{background:#fff4e5}.na{color:#888}.problems{color:#b00020}
 </style></head><body>
 <h1>$title</h1>
 <ul>$runs</ul>
 <div class="charts">$bars $radar</div>
+$summary
 <div class="controls">
 <label>task <select id="f-task"><option value="">all</option>$task_options</select></label>
 <label>kind <select id="f-kind"><option value="">all</option>$kind_options</select></label>
