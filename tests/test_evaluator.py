@@ -6,6 +6,7 @@ import json
 
 from giqa_harness.evaluator import RunConfig, evaluate
 from giqa_harness.hookspecs import hookimpl
+from giqa_harness.metrics.base import Metric
 from giqa_harness.models import ModelAdapter
 
 
@@ -293,3 +294,92 @@ def test_replay_refuses_an_emits_boxes_value_that_is_not_a_boolean(tmp_path):
     with pytest.raises(ConfigError, match="'emits_boxes' must be true or false, got 'false'"):
         build_adapter("replay", {"path": str(answers), "emits_boxes": "false"})
     assert build_adapter("replay", {"path": str(answers), "emits_boxes": False}).emits_boxes is False
+
+
+class _CountingAdapter(FlakyAdapter):
+    """Counts how often it was built: a model that took minutes to load."""
+
+    name = "counting"
+    built = 0
+
+    def __init__(self, **kwargs):
+        type(self).built += 1
+        super().__init__(bad="none")
+
+
+class _CountingPlugin:
+    @hookimpl
+    def register_models(self, register):
+        register(_CountingAdapter)
+
+
+def test_every_tasks_data_is_checked_before_the_model_is_built(tmp_path, tiny_task, plugin):
+    import pytest
+
+    from giqa_harness.errors import DatasetError
+
+    plugin(_CountingPlugin(), name="counting")
+    good, bad = tiny_task(name="good"), tiny_task(name="bad")
+    (tmp_path / "data_bad" / "data.jsonl").unlink()  # the second task's records are missing
+    _CountingAdapter.built = 0
+    with pytest.raises(DatasetError, match="not found"):
+        evaluate(RunConfig(model="counting", tasks=[good, bad], progress=False))
+    assert _CountingAdapter.built == 0
+
+
+class _BrokenMetric(Metric):
+    """A metric plugin that crashes while scoring (a bug, or a judge that stopped answering)."""
+
+    name = "broken"
+    kinds = ("des",)
+
+    def score(self, samples, context):
+        raise RuntimeError("the scorer fell over")
+
+    def aggregate(self, values):
+        return None
+
+
+class _BrokenMetricPlugin:
+    @hookimpl
+    def register_metrics(self, register):
+        register(_BrokenMetric())
+
+
+def test_a_task_that_fails_mid_run_is_recorded_and_the_finished_tasks_are_written(tmp_path, tiny_task, plugin):
+    plugin(_BrokenMetricPlugin(), name="broken_metric")
+    first, failing, last = tiny_task(metrics=["acc_y"], name="first"), tiny_task(metrics=["broken"], name="failing"), \
+        tiny_task(metrics=["acc_y"], name="last")
+    out = tmp_path / "o"
+    results = evaluate(RunConfig(model="flaky", tasks=[first, failing, last], output_path=out, log_samples=True,
+                                 progress=False), adapter=FlakyAdapter(bad="none"))
+    on_disk = json.loads((out / "results.json").read_text())
+    assert on_disk["results"][first]["metrics"]["acc_y"]["value"] == 0.5
+    assert on_disk["results"][last]["metrics"]["acc_y"]["value"] == 0.5  # the run went on
+    assert on_disk["results"][failing]["error"] == "RuntimeError: the scorer fell over"
+    assert on_disk["results"][failing]["metrics"] == {}
+    assert (out / f"samples_{first}.jsonl").is_file() and not (out / f"samples_{failing}.jsonl").exists()
+    assert on_disk["problems"] == results["problems"] == [
+        {"task": failing, "metric": None, "problem": "task failed: RuntimeError: the scorer fell over"}]
+
+
+def test_partly_failed_answers_and_judgements_are_counted_in_results_json(tmp_path, tiny_task, plugin):
+    from giqa_harness.testing.faults import faulty_run
+
+    task, out, _ = faulty_run(tmp_path, tiny_task, plugin, missing=["d2"], unjudged=["w1"])
+    metrics = json.loads((out / "results.json").read_text())["results"][task]["metrics"]
+    # d2 never got an answer: every DES metric applies to it and did not score it.
+    for name in ("miou", "tag_recall", "bleu4", "llm_score"):
+        cov = metrics[name]["coverage"]
+        assert cov["failed_generation"] == 1 and not cov["complete"], name
+        assert "no answer for task" in cov["causes"][0]["reason"]
+    assert metrics["miou"]["coverage"]["applicable"] == 3  # d1, d2 and w1 have reference boxes
+    acc_w = metrics["acc_w"]
+    assert acc_w["value"] == 0.75 and acc_w["coverage"] == {
+        "applicable": 2, "scored": 1, "failed": 1, "complete": False, "failed_generation": 0, "failed_metric": 1,
+        "causes": [{"stage": "metric", "count": 1,
+                    "reason": "no 0-4 score in the judge's reply after 3 attempts; last reply: 'I cannot tell.'"}]}
+    assert acc_w["notes"] == [{"kind": "incomplete", "text": "1 of 2 failed: 1 in the metric (no 0-4 score in the "
+                               "judge's reply after 3 attempts; last reply: 'I cannot tell.')"}]
+    assert metrics["acc_y"]["coverage"]["complete"] and metrics["acc_y"]["notes"] == []
+    assert metrics["acc_total"]["value"] is None  # never Acc(Y) with part of the W half

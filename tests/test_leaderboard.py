@@ -89,3 +89,63 @@ def test_a_named_task_missing_from_a_run_is_an_error_naming_the_file(tmp_path):
     with pytest.raises(DatasetError, match=r"r\.json.*'giqa_synth_des'.*giqa_des, giqa_vqa"):
         build_rows([path], des_task="giqa_synth_des")
     assert build_rows([path], vqa_task="giqa_vqa")[0].cells["Acc(Y)"] == "0.4111"
+
+
+def partial_results(path, scored=5, applicable=100):
+    """The issue's case: 95 of 100 DES answers failed, Tag-Recall is over the other 5."""
+    from giqa_harness.metrics.base import MetricResult
+    from giqa_harness.metrics.coverage import Coverage, coverage_notes
+
+    coverage = Coverage.count(applicable, scored, ["model error: CUDA out of memory"] * (applicable - scored))
+    entry = MetricResult("tag_recall", 0.625, n=scored, failed=coverage.failed, coverage=coverage,
+                         notes=tuple(coverage_notes(coverage))).to_json()
+    doc = {"model": {"model": "partial"}, "results": {"giqa_des": {"metrics": {"tag_recall": entry},
+                                                                   "n_failed": applicable - scored}}}
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_an_incomplete_value_carries_its_coverage_in_csv_and_markdown(tmp_path):
+    rows = build_rows([partial_results(tmp_path / "p.json"), results_file(tmp_path / "r.json")])
+    partial, complete = rows
+    assert partial.cells["DES Tag-Recall"] == "0.6250 (5/100)"
+    assert complete.cells["DES Tag-Recall"] == "0.6778"  # a complete value is printed as before
+    assert "DES Tag-Recall incomplete: 95 of 100 failed: 95 at generation (model error: CUDA out of memory x95)" \
+        in partial.note
+    table = list(csv.reader(io.StringIO(to_csv(rows))))
+    assert table[1][3] == "0.6250 (5/100)" and "CUDA out of memory" in table[1][-1]
+    md = to_markdown(rows)
+    assert "| run | partial | – | 0.6250 (5/100) |" in md
+    assert md.splitlines()[-1] == ("- partial: DES Tag-Recall incomplete: 95 of 100 failed: 95 at generation "
+                                   "(model error: CUDA out of memory x95)")
+
+
+def test_complete_only_leaves_incomplete_values_out(tmp_path, capsys):
+    partial, complete = partial_results(tmp_path / "p.json"), results_file(tmp_path / "r.json")
+    assert main(["leaderboard", str(partial), str(complete), "--markdown", "--complete-only", "--no_ci"]) == 0
+    md = capsys.readouterr().out
+    assert "0.6250" not in md and "| run | partial | – | – |" in md and "0.6778" in md
+    assert "- partial: DES Tag-Recall left out: incomplete (5/100 scored)" in md
+
+
+def test_run_table_marks_incomplete_values_with_count_and_cause(tmp_path, tiny_task, plugin):
+    from giqa_harness.leaderboard import format_run_table
+    from giqa_harness.testing.faults import faulty_run
+
+    task, _, results = faulty_run(tmp_path, tiny_task, plugin, unjudged=["w1"])
+    lines = format_run_table(results).splitlines()
+    assert lines[0] == f"{task}  (6 of 6 docs answered, 0 failed)"
+    acc_w = next(i for i, line in enumerate(lines) if line.startswith("  Acc(W) "))
+    assert lines[acc_w].endswith("(1/2 scored)")
+    assert lines[acc_w + 1].strip() == ("incomplete: 1 of 2 failed: 1 in the metric (no 0-4 score in the judge's "
+                                        "reply after 3 attempts; last reply: 'I cannot tell.')")
+    assert next(line for line in lines if line.startswith("  Acc(Y) ")).endswith("(n=2)")
+    assert next(line for line in lines if line.startswith("  Acc(Total) ")).startswith("  Acc(Total)  not computed")
+
+
+def test_run_table_shows_a_failed_task():
+    from giqa_harness.leaderboard import format_run_table
+
+    results = {"results": {"t": {"error": "RuntimeError: boom", "metrics": {}, "n_samples": 3, "n_scored": 0,
+                                 "n_failed": 0, "failures": []}}}
+    assert format_run_table(results) == "t  FAILED: RuntimeError: boom"

@@ -76,3 +76,63 @@ def test_the_interval_cuts_the_same_number_of_resamples_from_each_end():
     calls = count()
     low, high = bootstrap_ci([0.0, 1.0], lambda resample: next(calls), n_resamples=1000)
     assert (low, high) == (25, 974)
+
+
+def unanswered(*samples_, reason="model error: RuntimeError: boom"):
+    return [(s, reason) for s in samples_]
+
+
+def test_docs_that_got_no_answer_count_as_failed_where_the_metric_applies():
+    answered = samples(5)
+    missing = [sample(doc_id=f"m{i}") for i in range(95)]
+    result, values = compute_metric(Scripted([1.0, 0.0, 1.0, 1.0, 0.0]), answered, MetricContext(),
+                                    unanswered=unanswered(*missing))
+    assert result.value == 0.6 and result.n == 5  # the value is over the five that were scored...
+    assert result.failed == 95  # ...and says on how few
+    assert (result.coverage.applicable, result.coverage.scored, result.coverage.failed_generation) == (100, 5, 95)
+    assert not result.coverage.complete
+    assert result.notes[0]["kind"] == "incomplete" and "95 at generation (model error" in result.notes[0]["text"]
+    assert len(values) == 5  # per-sample values only for the answered samples
+
+
+def test_a_doc_without_an_answer_counts_only_for_the_metrics_that_would_score_it():
+    from giqa_harness.metrics.miou import MeanIoU
+
+    boxed = sample("The [sky](<0, 59>).", "The [sky](<0, 59>).", kind="vqa_w", doc_id="w")
+    yes_no = sample("", "Yes.", kind="vqa_yn", doc_id="y")  # no reference box: mIoU never scores it
+    result, _ = compute_metric(MeanIoU(), [boxed], MetricContext(), unanswered=unanswered(yes_no))
+    assert result.coverage.applicable == 1 and result.coverage.complete
+    result, _ = compute_metric(AccuracyYesNo(), [], MetricContext(), unanswered=unanswered(yes_no))
+    assert result.value is None and result.coverage.all_failed and "1 of 1 failed" in result.reason
+
+
+def test_metric_failures_and_generation_failures_are_told_apart():
+    result, _ = compute_metric(Scripted([1.0, failed("judge: no score")]), samples(2), MetricContext(),
+                               unanswered=unanswered(sample(doc_id="m")))
+    cov = result.coverage
+    assert (cov.applicable, cov.scored, cov.failed_generation, cov.failed_metric) == (3, 1, 1, 1)
+    assert [(c.stage, c.reason) for c in cov.causes] == [
+        ("generation", "model error: RuntimeError: boom"), ("metric", "judge: no score")]
+
+
+class Pooled(Scripted):
+    name = "pooled"
+    requires_complete = "a pooled mix means nothing on part of it"
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.calls = 0
+
+    def score(self, samples_, context):
+        self.calls += 1
+        return super().score(samples_, context)
+
+
+def test_a_metric_that_requires_completeness_has_no_partial_value():
+    result, _ = compute_metric(Pooled([1.0, failed("no score")]), samples(2), MetricContext())
+    assert result.value is None and result.reason.startswith("not computed: a pooled mix means nothing on part of it")
+    assert result.coverage.failed == 1 and result.notes == ()
+    complete, _ = compute_metric(Pooled([1.0, 0.0]), samples(2), MetricContext())
+    assert complete.value == 0.5 and complete.coverage.complete
+    missing, _ = compute_metric(Pooled([1.0]), samples(1), MetricContext(), unanswered=unanswered(sample(doc_id="m")))
+    assert missing.value is None and "1 at generation" in missing.reason

@@ -149,3 +149,28 @@ def test_pooling_reproduces_table_5_from_per_question_counts(row):
 def test_every_published_llm_score_is_a_sum_of_integer_scores_over_100_descriptions(row):
     total = float(row.cells["LLM-Score"]) * 4  # mean x 25 over 100 samples = sum / 4
     assert total == round(total) and 0 <= total <= 400
+
+
+def test_acc_total_is_never_acc_y_when_every_w_judgement_fails():
+    """The issue's case: the judge is down for the W half. Acc(Y) stands; Acc(Total) must not be it."""
+    samples = [y(True), y(False), y(True), w("x", "a"), w("x", "b")]
+    acc_y, _ = compute_metric(AccuracyYesNo(), samples, context())
+    total, _ = compute_metric(AccuracyTotal(), samples, context(GradeJudge(), retries=0))
+    assert acc_y.value == pytest.approx(2 / 3)
+    assert total.value is None and total.coverage.failed_metric == 2 and total.coverage.applicable == 5
+    assert "2 of 5 failed: 2 in the metric" in total.reason
+
+
+def test_acc_total_is_not_computed_when_w_answers_are_missing():
+    from giqa_harness.testing.samples import sample as make
+
+    missing = [(make("", "The reference answer.", kind="vqa_w", doc_id=f"m{i}"), "model error: timeout")
+               for i in range(2)]
+    total, _ = compute_metric(AccuracyTotal(), [y(True)], context(GradeJudge()), unanswered=missing)
+    assert total.value is None and "2 at generation (model error: timeout x2)" in total.reason
+    assert total.reason.startswith("not computed: Acc(Total) pools")
+
+
+def test_acc_total_of_a_task_without_w_questions_is_not_acc_y():
+    total, _ = compute_metric(AccuracyTotal(), [y(True), y(False)], context(GradeJudge()))
+    assert total.value is None and "no What/Why/How question" in total.reason

@@ -116,3 +116,16 @@ def test_chart_labels_use_the_leaderboard_decimals():
     svg = bars_svg([run])
     assert ">0.00</text>" in svg and ">0.6761</text>" in svg
     assert "e-12" not in svg
+
+
+def test_the_report_marks_incomplete_metrics_and_lists_the_problems(tmp_path, tiny_task, plugin):
+    from giqa_harness.testing.faults import faulty_run
+
+    _, out, _ = faulty_run(tmp_path, tiny_task, plugin, missing=["d2"], unjudged=["w1", "w2"], name="tiny_des")
+    html = build_report([load_run(out, "faulty")])
+    rows = {line.split("</td>")[1]: line for line in html.split("<tr")[1:] if "</td>" in line}
+    assert rows["<td>mIoU"].startswith(' class="incomplete"') and "2/3 scored, 1 failed" in rows["<td>mIoU"]
+    assert "incomplete</b>: 1 of 3 failed: 1 at generation (model error: KeyError" in rows["<td>mIoU"]
+    assert "incomplete" not in rows["<td>Acc(Y)"]
+    assert '<ul class="problems"><li>tiny_des: Acc(W) failed on every sample' in html
+    assert ">1.0000 (2/3)</text>" in html  # the DES mIoU bar carries its coverage too

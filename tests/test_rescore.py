@@ -83,3 +83,24 @@ def test_rescore_keeps_the_runs_judge_and_reuses_its_replies(tmp_path, tiny_task
     assert rescored["config"]["judge"] == "counting:j"
     assert rescored["config"]["judge_args"] == {"temperature": 0}
     assert "sk-secret" not in (tmp_path / "rescored" / "results.json").read_text()
+
+
+def test_rescore_gives_the_coverage_of_the_live_run(tmp_path, tiny_task, plugin):
+    from giqa_harness.testing.faults import faulty_run
+
+    task, out, live = faulty_run(tmp_path, tiny_task, plugin, missing=["d2", "y1"], unjudged=["w1"])
+    rescored = rescore_run(out, output=tmp_path / "rescored")
+    assert rescored["results"][task]["metrics"] == live["results"][task]["metrics"]
+    assert rescored["results"][task]["metrics"]["bleu4"]["coverage"]["failed_generation"] == 1
+    assert rescored["problems"] == live["problems"]
+
+
+def test_rescore_keeps_a_task_that_failed_in_the_run(tmp_path, tiny_task):
+    task, out, _ = logged_run(tmp_path, tiny_task)
+    results = json.loads((out / "results.json").read_text())
+    results["results"]["gone"] = {"error": "RuntimeError: boom", "metrics": {}, "n_samples": 2, "n_scored": 0,
+                                  "n_failed": 0, "failures": []}
+    (out / "results.json").write_text(json.dumps(results))
+    rescored = rescore_run(out, output=tmp_path / "rescored")
+    assert rescored["results"]["gone"]["error"] == "RuntimeError: boom"
+    assert rescored["problems"] == [{"task": "gone", "metric": None, "problem": "task failed: RuntimeError: boom"}]

@@ -34,14 +34,14 @@ def write_answers(path: Path, missing: Sequence[str] = (), unjudged: Sequence[st
 
 def faulty_run(tmp_path: Path, tiny_task: Callable[..., str], plugin: Callable[..., str],
                missing: Sequence[str] = (), unjudged: Sequence[str] = (),
-               metrics: Sequence[str] = ALL_METRICS) -> tuple[str, Path, dict[str, Any]]:
+               metrics: Sequence[str] = ALL_METRICS, name: str = "tiny") -> tuple[str, Path, dict[str, Any]]:
     """Evaluate the replayed answers with the scripted judge (``scripted:judge``); returns the task
     name, the output folder (logged samples, cache) and the results document."""
     from ..evaluator import RunConfig, evaluate
     from .scripted import scripted_plugin
 
     plugin(scripted_plugin(llm=judge_reply), name="scripted_judge")
-    task = tiny_task(metrics=list(metrics))
+    task = tiny_task(metrics=list(metrics), name=name)
     answers = write_answers(tmp_path / "answers.jsonl", missing, unjudged)
     out = tmp_path / "run"
     results = evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], output_path=out,
