@@ -122,7 +122,9 @@ class Evaluator:
             self.registry.models.get(config.model)
         # Every task's data is read and checked before the model is built: bad or missing data fails in
         # seconds, not after minutes of loading a 7B model.
+        loading = time.perf_counter()
         self.docs = {task.name: load_docs(task, config.limit) for task in self.tasks}
+        self.load_data_s = time.perf_counter() - loading
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
         self.shard = shard or current_shard()
         if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):
@@ -299,7 +301,7 @@ class Evaluator:
             "results": task_results,
             "problems": run_problems({"results": task_results}),
             "environment": environment_versions(),
-            "timings": {"total_s": wall},
+            "timings": {"total_s": wall, "load_data_s": self.load_data_s},
         }
 
     def write(self, results: dict[str, Any], logged: dict[str, list[dict[str, Any]]]) -> None:

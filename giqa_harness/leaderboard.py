@@ -201,7 +201,8 @@ def format_run_table(results: dict[str, Any]) -> str:
         if res.get("error"):
             lines.append(f"{task}  FAILED: {res['error']}")
             continue
-        lines.append(f"{task}  ({res['n_scored']} of {res['n_samples']} docs answered, {res['n_failed']} failed)")
+        n_docs = res.get("n_samples", res["n_scored"] + res["n_failed"])
+        lines.append(f"{task}  ({res['n_scored']} of {n_docs} docs answered, {res['n_failed']} failed)")
         width = max([len(m.get("label") or n) for n, m in res["metrics"].items()] + [6])
         for name, m in res["metrics"].items():
             label = (m.get("label") or name).ljust(width)

@@ -15,7 +15,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="giqa-harness",
         description="Evaluate a multimodal model on grounding image-quality assessment tasks.",
-        epilog="Example: giqa-harness --model classical --tasks giqa_synth --output_path out/ --log_samples",
+        epilog="Example: giqa-harness --model classical --tasks giqa_synth --output_path out/ --log_samples\n\n"
+               "Exit status: 0; 1 when a task failed, has no scored sample or a metric failed on every\n"
+               "sample (the outputs are still written); 2 on a usage or data error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--model", required=True, help="registered model adapter (see `giqa-harness list models`)")
     p.add_argument("--model_args", default="", help="adapter arguments as k=v,k2=v2 (e.g. pretrained=PATH)")
