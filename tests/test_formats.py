@@ -172,11 +172,90 @@ def test_malformed_bare_boxes_are_dropped_and_counted(name, inner, dropped):
 
 
 @pytest.mark.parametrize("name", BARE)
-def test_reversed_corners_are_swapped_and_values_clipped(name):
+def test_reversed_corners_are_swapped(name):
     fmt = get_format(name, "original")
     scale = 1000 if name == "ferret" else 1
-    (box,) = fmt.parse(f"the dog [{0.5 * scale}, {0.6 * scale}, {-0.2 * scale}, {1.7 * scale}]", SIZE).boxes
-    assert approx(box, (0.0, 0.6, 0.5, 1.0))
+    (box,) = fmt.parse(f"the dog [{0.5 * scale}, {0.6 * scale}, {0.2 * scale}, {0.3 * scale}]", SIZE).boxes
+    assert approx(box, (0.2, 0.3, 0.5, 0.6))
+
+
+# -- values outside a format's range are dropped, never clipped -----------------------------------
+
+# One box per format with a value beyond the range the format declares (negative, or past the top).
+OUT_OF_RANGE = {
+    "giqa_grid": "the [dog](<0, 400>)",
+    "giqa_continuous": "the [dog]([0.5, 0.6, -0.2, 0.7])",
+    "shikra": "the dog [0.5,0.6,1.7,0.8]",
+    "ferret": "the dog [500, 600, 1700, 800]",
+    "groundinggpt": "the dog [-0.1, 0.6, 0.7, 0.8]",
+    "llava15": "the dog [1.5, 1.2, 2.0, 3.0]",
+    "llava16": "the dog [0.5, 0.6, 0.7, 1.01]",
+    "owl2": "the dog [0.5, -0.6, 0.7, 0.8]",
+    "kosmos2": "<phrase>the dog</phrase><object><patch_index_0001><patch_index_1024></object>",
+    "qwen_vl": "<ref>the dog</ref><box>(10,20),(1001,400)</box>",
+    "qwen2_vl": "<|object_ref_start|>the dog<|object_ref_end|><|box_start|>(-10,20),(300,400)<|box_end|>",
+    "internvl": "<ref>the dog</ref><box>[[100, 200, 300, 4000]]</box>",
+    "qwen25_vl": '{"bbox_2d": [100, 50, 1001, 250], "label": "the dog"}',  # frame 1000 x 500
+    "florence2": "the dog<loc_0><loc_100><loc_1000><loc_999>",
+}
+
+
+def test_every_registered_format_has_an_out_of_range_case():
+    assert set(registry().formats.names()) <= set(OUT_OF_RANGE)
+
+
+@pytest.mark.parametrize("name", sorted(OUT_OF_RANGE))
+def test_a_value_outside_the_formats_range_drops_the_box(name):
+    fmt = get_format(name, ResizedFrame(1000, 500) if name == "qwen25_vl" else "original")
+    parsed = fmt.parse(OUT_OF_RANGE[name], SIZE)
+    assert parsed.boxes == [] and parsed.dropped == 1, parsed
+
+
+# The numeric formats as (format, range of x, range of y, how four values are written).
+NUMERIC = [
+    ("giqa_continuous", 1.0, 1.0, "[dog]([{}, {}, {}, {}])"), ("shikra", 1.0, 1.0, "dog [{},{},{},{}]"),
+    ("ferret", 1000.0, 1000.0, "dog [{}, {}, {}, {}]"), ("llava15", 1.0, 1.0, "dog [{}, {}, {}, {}]"),
+    ("qwen_vl", 1000.0, 1000.0, "<ref>dog</ref><box>({},{}),({},{})</box>"),
+    ("qwen2_vl", 1000.0, 1000.0, "<|object_ref_start|>dog<|object_ref_end|><|box_start|>({},{}),({},{})<|box_end|>"),
+    ("internvl", 1000.0, 1000.0, "<ref>dog</ref><box>[[{}, {}, {}, {}]]</box>"),
+    ("qwen25_vl", 800.0, 600.0, '{{"bbox_2d": [{}, {}, {}, {}], "label": "dog"}}'),
+]
+
+
+@pytest.mark.parametrize("name, rx, ry, template", NUMERIC)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_one_value_beyond_the_range_drops_the_box_and_in_range_values_keep_it(name, rx, ry, template, data):
+    fmt = get_format(name, ResizedFrame(800, 600) if name == "qwen25_vl" else "original")
+    values = [data.draw(st.integers(0, int(r))) for r in (rx, ry, rx, ry)]
+    kept = fmt.parse(template.format(*values), SIZE)
+    assert len(kept.boxes) == 1 and kept.dropped == 0
+    i = data.draw(st.integers(0, 3))
+    limit = (rx, ry, rx, ry)[i]
+    values[i] = data.draw(st.one_of(st.integers(-10 ** 6, -1), st.integers(int(limit) + 1, 10 ** 6)))
+    parsed = fmt.parse(template.format(*values), SIZE)
+    assert parsed.boxes == [] and parsed.dropped == 1, (template.format(*values), parsed)
+
+
+# -- only ASCII digits are coordinates ------------------------------------------------------------
+
+# Digit sets whose characters Python's \d, int() and float() read as 0-9.
+NON_ASCII_DIGITS = ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "０１２３４５６７８９", "०१२३४५६७८९", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"]
+
+
+@pytest.mark.parametrize("name", registry().formats.names())
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_non_ascii_digits_never_form_a_coordinate(name, data):
+    fmt = get_format(name)
+    box = data.draw(boxes())
+    text = fmt.render(Grounding("the dog", (box,)), SIZE)
+    positions = [i for i, c in enumerate(text) if c in "0123456789"]
+    chosen = set(data.draw(st.lists(st.sampled_from(positions), min_size=1, unique=True)))
+    digits = data.draw(st.sampled_from(NON_ASCII_DIGITS))
+    assert int(digits[7]) == 7  # what the parsers used to accept
+    foreign = "".join(digits[int(c)] if i in chosen else c for i, c in enumerate(text))
+    assert fmt.parse(foreign, SIZE).boxes == [], foreign
 
 
 def test_ordinary_brackets_are_text():

@@ -5,7 +5,8 @@ in square brackets; they differ in the scale of the numbers, the spacing, how se
 phrase are joined, and the frame. The phrase is attributed by the rule in `phrases`.
 
 Reading is lenient about spacing and separators (``;`` inside one bracket, or several brackets in a
-row joined by commas or "and"), never about scale: each format divides by its own declared range.
+row joined by commas or "and"), never about scale: each format divides by its own declared range, and a
+box with a value outside ``[0, range]`` (negative, or 1.7 on a 0-1 scale) is dropped and counted.
 A bracket holding only numbers is box markup; with four numbers per ``;``-part it is a box, otherwise
 it is dropped and counted ("[0.1, 0.2]" is Shikra's point syntax: not a box). A lone number in
 brackets ("[1]") is ordinary text.
@@ -21,7 +22,7 @@ from ..frames import Frame, ImageSize, OriginalFrame, PadSquareFrame
 from ..geometry import Box
 from ..grounded import GroundedText
 from .base import BoxFormat, FormatOption
-from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers
+from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers, within
 
 _BRACKET = re.compile(r"\[([^\[\]\n]{0,400})\]")
 _ONLY_NUMBERS = re.compile(rf"\s*(?:{NUMBER})(?:\s*[,;]\s*(?:{NUMBER}))*\s*(?:[,;]\s*)?")
@@ -69,6 +70,8 @@ class BareBoxFormat(BoxFormat):
         return end
 
     def _box(self, values: list[float], image_size: ImageSize) -> Box | None:
+        if not within(values, self.value_range):
+            return None
         x1, y1, x2, y2 = (v / self.value_range for v in values)
         return frame_box(self.frame, (x1, y1, x2, y2), image_size)
 

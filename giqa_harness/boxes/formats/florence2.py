@@ -23,8 +23,8 @@ from .markup import Found, assemble, frame_box, frame_coords, index_value
 from .phrases import clause_start_in
 
 BINS = 1000
-_LOCS = re.compile(r"(?:<loc_\d+>)+")
-_LOC = re.compile(r"<loc_(\d+)>")
+_LOCS = re.compile(r"(?:<loc_[0-9]+>)+")
+_LOC = re.compile(r"<loc_([0-9]+)>")
 _SPECIAL = re.compile(r"</?s>|<pad>")
 
 

@@ -23,7 +23,7 @@ GRID_SIZE = 20
 # A phrase in square brackets followed by round brackets; the round part is a grounding only when it
 # holds at least one '<' (otherwise it is ordinary text such as a Markdown link).
 _MARKUP = re.compile(r"\[([^\[\]\n]*)\]\(([^()\n]*)\)")
-_CELL_PAIR = re.compile(r"<\s*(\d+)\s*,\s*(\d+)\s*>")
+_CELL_PAIR = re.compile(r"<\s*([0-9]+)\s*,\s*([0-9]+)\s*>")
 
 
 def cell_index(x: float, y: float, n: int = GRID_SIZE) -> int:

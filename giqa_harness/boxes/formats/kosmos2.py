@@ -31,10 +31,10 @@ from .markup import Found, assemble, frame_box, frame_coords, index_value
 
 GRID = 32
 DELIMITER = "</delimiter_of_multi_objects/>"
-_PAIR = r"<patch_index_\d+><patch_index_\d+>"
+_PAIR = r"<patch_index_[0-9]+><patch_index_[0-9]+>"
 _OBJECT = re.compile(rf"(?:<phrase>([^<]+)</phrase>)?<object>((?:{_PAIR}{DELIMITER})*{_PAIR})</object>")
-_INDEX = re.compile(r"<patch_index_(\d+)>")
-_TAGS = re.compile(rf"</?(?:phrase|object|grounding|s)>|<patch_index_\d+>|{DELIMITER}")
+_INDEX = re.compile(r"<patch_index_([0-9]+)>")
+_TAGS = re.compile(rf"</?(?:phrase|object|grounding|s)>|<patch_index_[0-9]+>|{DELIMITER}")
 _PROMPT_END = "</image>"
 
 

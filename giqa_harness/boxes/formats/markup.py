@@ -18,7 +18,9 @@ from ..grounded import GroundedText, Grounding
 from .phrases import preceding_noun_phrase
 
 # A number as models write them, plus the NaN/inf spellings (so that such boxes are seen, then dropped).
-NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+# Digits are ASCII only ([0-9], not \d): str patterns' \d, int() and float() also accept '٣' or '３',
+# which no model's box syntax uses.
+NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
 NUMBER_RE = re.compile(NUMBER)
 MAX_INDEX_DIGITS = 6  # longer digit runs are out of any grid or bin range; never turned into an int
 
@@ -32,6 +34,12 @@ _BOX_JOINER = re.compile(r"[\s,;]*(?:(?:and|or|&)[\s,;]*)?", re.IGNORECASE)
 def numbers(text: str) -> list[float]:
     """Every number in ``text`` as a float (``float`` never fails on these tokens; huge -> inf)."""
     return [float(token) for token in NUMBER_RE.findall(text)]
+
+
+def within(values: Iterable[float], upper: float) -> bool:
+    """Every value finite and in ``[0, upper]``, a format's declared range. A value outside it is a
+    malformed box to drop and count: clipping it would invent a degenerate box on the edge."""
+    return all(0.0 <= v <= upper for v in values)  # False for NaN too
 
 
 def index_value(digits: str) -> int | None:

@@ -9,7 +9,8 @@ when the input size is known. The numbers are divided by the frame's size (``fra
 
 Each object holding ``"bbox_2d"`` is a box; its ``"label"`` is the phrase (empty when absent), and
 neighbouring objects with the same label form one grounding.
-A ``bbox_2d`` that is not four numbers is dropped and counted. In the plain text an object written
+A ``bbox_2d`` that is not four numbers, or that reaches beyond the input (a negative pixel, x beyond
+its width, y beyond its height), is dropped and counted. In the plain text an object written
 inside a sentence is replaced by its label; a JSON list of objects (with its ```` ```json ```` fence)
 is removed whole.
 """
@@ -25,7 +26,7 @@ from ..frames import Frame, ImageSize, SmartResizeFrame
 from ..geometry import Box
 from ..grounded import GroundedText, Grounding
 from .base import BoxFormat
-from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers, pixel_divisors
+from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers, pixel_divisors, within
 
 _OBJECT = r"\{[^{}]{0,2000}\}"
 _OBJECT_RE = re.compile(_OBJECT)
@@ -71,7 +72,8 @@ class Qwen25JsonFormat(BoxFormat):
             if size is not None and _FOUR_NUMBERS.fullmatch(bbox.group(1)):
                 x1, y1, x2, y2 = numbers(bbox.group(1))
                 fw, fh = size
-                box = frame_box(self.frame, (x1 / fw, y1 / fh, x2 / fw, y2 / fh), image_size)
+                if within((x1, x2), fw) and within((y1, y2), fh):
+                    box = frame_box(self.frame, (x1 / fw, y1 / fh, x2 / fw, y2 / fh), image_size)
             if box is None:
                 item.dropped = 1
             else:

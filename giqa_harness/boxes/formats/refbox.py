@@ -9,7 +9,7 @@
 
 Several box tags may follow one reference. A box tag without a reference takes the preceding noun
 phrase (`phrases`). A box tag whose content does not parse is dropped and counted; so is a point left
-without its partner. Tags outside such markup are removed from the plain text, the phrase kept.
+without its partner, and a box with a value outside 0-1000. Tags outside such markup are removed from the plain text, the phrase kept.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..frames import ImageSize
 from ..geometry import Box
 from ..grounded import GroundedText, Grounding
 from .base import BoxFormat
-from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers
+from .markup import NUMBER, Found, assemble, frame_box, frame_coords, numbers, within
 
 _POINT = rf"\(\s*(?:{NUMBER})\s*,\s*(?:{NUMBER})\s*\)"
 _POINTS_ONLY = re.compile(rf"\s*{_POINT}(?:\s*(?:,\s*)?{_POINT})*\s*")
@@ -40,6 +40,7 @@ class RefBoxFormat(BoxFormat):
     box_open: ClassVar[str]
     box_close: ClassVar[str]
     divisor: ClassVar[float] = 1000.0
+    value_range: ClassVar[float] = 1000.0  # what the model writes; a box with a value beyond it is dropped
     emits_phrases = True
     _markup: ClassVar[re.Pattern[str]]
     _box_tag: ClassVar[re.Pattern[str]]
@@ -77,7 +78,9 @@ class RefBoxFormat(BoxFormat):
                 values, malformed = self.read_boxes(tag.group(1))
                 item.dropped += malformed
                 for v in values:
-                    box = frame_box(self.frame, tuple(x / self.divisor for x in v), image_size)  # type: ignore[arg-type]
+                    box = None
+                    if within(v, self.value_range):
+                        box = frame_box(self.frame, tuple(x / self.divisor for x in v), image_size)  # type: ignore[arg-type]
                     if box is None:
                         item.dropped += 1
                     else:
