@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from .docs import KINDS, MODES, QUESTION_TYPES, Doc
 from .errors import DatasetError
+from .record_boxes import box_problems
 from .task import FunctionRef, TaskConfig, expand_env
 
 BENCH_HINT = (
@@ -109,6 +110,9 @@ def record_to_doc(record: Any, root: Path, where: str) -> Doc:
                                  and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)):
         # boxes are scaled by it before the image is opened: a bad one would stop the whole run later
         raise DatasetError(f"{where}: field 'image_size' must be [width, height] in pixels, got {size!r}")
+    problems = box_problems(record["question"], "question") + box_problems(record["answer"], "answer")
+    if problems:
+        raise DatasetError("\n".join(f"{where}: {problem}" for problem in problems))
     known = {"id", "image", "question", "answer", "kind", "qtype", "mode", "image_size"}
     return Doc(
         doc_id=str(record["id"]),
@@ -127,27 +131,56 @@ def _matches(doc: Doc, filt: dict[str, list[str]]) -> bool:
     return all(getattr(doc, key) in allowed for key, allowed in filt.items())
 
 
+MAX_LISTED_ERRORS = 20  # a broken file is reported in one go, but not line by line to the end
+
+
 def load_docs(task: TaskConfig, limit: int | None = None) -> list[Doc]:
-    """The task's docs in file order, filtered, first ``limit`` of them. Duplicate ids are an error."""
+    """The task's docs in file order, filtered, first ``limit`` of them. Every record is checked
+    (fields, boxes, duplicate ids) before any is returned: one `DatasetError` lists what is wrong."""
     if "hf_id" in task.dataset:
-        docs = _load_hf(task)
+        located = _load_hf(task)
     else:
         root = dataset_folder(task)
         file = root / str(task.dataset.get("file", "data.jsonl"))
         if not file.is_file():
             raise DatasetError(f"task {task.name!r}: records file {file} not found. {BENCH_HINT}")
         image_root = safe_join(root, str(task.dataset.get("image_root", ".")), str(task.path))
-        docs = [record_to_doc(rec, image_root, f"{file}:{line}") for line, rec in iter_records(file)]
-    seen: set[str] = set()
-    for doc in docs:
-        if doc.doc_id in seen:
-            raise DatasetError(f"task {task.name!r}: duplicate id {doc.doc_id!r}")
-        seen.add(doc.doc_id)
-    docs = [d for d in docs if _matches(d, task.filter)]
+        located = _checked_records(((f"{file}:{line}", rec) for line, rec in iter_records(file)), image_root)
+    first_seen: dict[str, str] = {}
+    errors = []
+    for where, doc in located:
+        if doc.doc_id in first_seen:
+            errors.append(f"{where}: duplicate id {doc.doc_id!r}, first used at {first_seen[doc.doc_id]}")
+        else:
+            first_seen[doc.doc_id] = where
+    _raise_if_any(task, errors)
+    docs = [d for _, d in located if _matches(d, task.filter)]
     return docs[:limit] if limit is not None else docs
 
 
-def _load_hf(task: TaskConfig) -> list[Doc]:
+def _checked_records(records: Iterable[tuple[str, Any]], root: Path) -> list[tuple[str, Doc]]:
+    """(where, doc) for every record; the problems of all records are raised together."""
+    out: list[tuple[str, Doc]] = []
+    errors: list[str] = []
+    for where, record in records:
+        try:
+            out.append((where, record_to_doc(record, root, where)))
+        except DatasetError as exc:
+            errors.append(str(exc))
+    _raise_if_any(None, errors)
+    return out
+
+
+def _raise_if_any(task: TaskConfig | None, errors: list[str]) -> None:
+    if not errors:
+        return
+    listed = "\n".join(errors[:MAX_LISTED_ERRORS])
+    more = f"\n... and {len(errors) - MAX_LISTED_ERRORS} more" if len(errors) > MAX_LISTED_ERRORS else ""
+    prefix = f"task {task.name!r}: " if task is not None else ""
+    raise DatasetError(f"{prefix}{listed}{more}")
+
+
+def _load_hf(task: TaskConfig) -> list[tuple[str, Doc]]:
     """A Hugging Face dataset with the same fields; PIL images are written once to a local cache."""
     try:
         import datasets  # type: ignore[import-not-found]
@@ -168,7 +201,7 @@ def _load_hf(task: TaskConfig) -> list[Doc]:
     folder = f"{hf_id.replace('/', '__')}/{split.replace('/', '__')}"
     root = safe_join(cache_root() / "hf_images", folder, f"{task.path}: dataset.hf_id/split")
     root.mkdir(parents=True, exist_ok=True)
-    docs = []
+    rows = []
     for i, row in enumerate(ds):
         row = dict(row)
         image = row.get("image")
@@ -179,5 +212,5 @@ def _load_hf(task: TaskConfig) -> list[Doc]:
                 target.parent.mkdir(parents=True, exist_ok=True)  # ids may hold a slash
                 image.convert("RGB").save(target)
             row["image"] = name
-        docs.append(record_to_doc(row, root, f"{hf_id}[{i}]"))
-    return docs
+        rows.append((f"{hf_id}[{i}]", row))
+    return _checked_records(rows, root)

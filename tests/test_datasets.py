@@ -77,10 +77,41 @@ def test_symlink_out_of_the_dataset_is_refused(tmp_path):
         load_docs(task_for(tmp_path / "data"))
 
 
-def test_duplicate_ids_are_an_error(tmp_path):
-    write_records(tmp_path, [GOOD, GOOD])
-    with pytest.raises(DatasetError, match="duplicate id 'a'"):
+def test_duplicate_ids_name_the_file_and_both_lines(tmp_path):
+    write_records(tmp_path, [GOOD, {**GOOD, "id": "b"}, GOOD])
+    with pytest.raises(DatasetError) as info:
         load_docs(task_for(tmp_path))
+    file = tmp_path / "data.jsonl"
+    assert f"{file}:3: duplicate id 'a', first used at {file}:1" in str(info.value)
+
+
+@pytest.mark.parametrize("field, text, problem", [
+    ("answer", "The [sky](<nan, 59>) is bright.", "NaN or infinite"),
+    ("answer", "The [sky](<-3, 59>) is bright.", "negative"),
+    ("answer", "The [sky](<0, 420>) is bright.", "beyond the 20x20 grid"),
+    ("answer", "The [sky](<399, 0>) is bright.", "inverted: x1 > x2"),
+    ("question", "Is the [sky](<40, 19>) bright?", "inverted: y1 > y2"),
+    ("question", "Is the [sky](<0; 59>) bright?", "is not two cell indices"),
+    ("question", "Is the [sky](<0, 59> bright?", "does not parse"),
+])
+def test_bad_boxes_in_questions_and_references_name_file_line_and_field(tmp_path, field, text, problem):
+    """The lenient grid parser would drop these (a vanished reference box, raw markup in the prompt) or
+    swap them (an inverted box grown to another one): in a record they are errors."""
+    write_records(tmp_path, [GOOD, {**GOOD, "id": "b", field: text}])
+    with pytest.raises(DatasetError) as info:
+        load_docs(task_for(tmp_path))
+    (line,) = str(info.value).splitlines()
+    assert line.startswith(f"{tmp_path / 'data.jsonl'}:2: field {field!r}: ") and problem in line
+
+
+def test_every_bad_record_is_listed_at_once(tmp_path):
+    bad = [{**GOOD, "id": f"r{i}", "answer": f"The [sky](<{400 + i}, 0>)."} for i in range(25)]
+    write_records(tmp_path, [GOOD, *bad])
+    with pytest.raises(DatasetError) as info:
+        load_docs(task_for(tmp_path))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 21 and lines[-1] == "... and 5 more"
+    assert lines[0].startswith(f"{tmp_path / 'data.jsonl'}:2: field 'answer'")
 
 
 def test_missing_benchmark_says_where_to_put_it_and_what_runs_without_it(tmp_path, monkeypatch):
@@ -166,4 +197,16 @@ def test_a_hugging_face_id_cannot_place_images_outside_the_cache(tmp_path, monke
     monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
     task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "..", "split": ".."})
     with pytest.raises(DatasetError, match="escapes"):
+        load_docs(task)
+
+
+def test_hugging_face_duplicates_name_both_rows(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(
+        load_dataset=lambda name, split: [{**GOOD, "image": "a.png"}, {**GOOD, "image": "b.png"}]))
+    monkeypatch.setenv("GIQA_HARNESS_CACHE", str(tmp_path / "cache"))
+    task = TaskConfig(name="t", path=tmp_path / "t.yaml", dataset={"hf_id": "org/bench"})
+    with pytest.raises(DatasetError, match=r"org/bench\[1\]: duplicate id 'a', first used at org/bench\[0\]"):
         load_docs(task)

@@ -1,7 +1,8 @@
 """``giqa-harness validate [TASK|FILE.yaml ...]``: check task definitions without running a model.
 
 Checks the schema, that every metric and the box format are registered, that ``!function`` helpers
-resolve inside the task folder, and (with ``--data``) that the dataset loads and its images exist.
+resolve inside the task folder, and (with ``--data``) that every record loads with well-formed boxes
+and every image exists and decodes fully.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Sequence
 def validate_task(task, check_data: bool) -> list[str]:
     from ..datasets import load_docs
     from ..errors import GiqaError
+    from ..image_checks import image_problems
     from ..plugins import registry
     from ..task import FunctionRef
 
@@ -37,12 +39,9 @@ def validate_task(task, check_data: bool) -> list[str]:
             problems.append(str(exc))
     if check_data:
         try:
-            docs = load_docs(task)
-            missing = [d.image for d in docs if not Path(d.image).is_file()]
-            if missing:
-                problems.append(f"{len(missing)} images missing, e.g. {missing[0]}")
+            problems.extend(image_problems(load_docs(task)))
         except GiqaError as exc:
-            problems.append(str(exc))
+            problems.extend(str(exc).splitlines())
     return problems
 
 
@@ -52,7 +51,7 @@ def main(argv: Sequence[str], command: str = "validate") -> int:
 
     p = argparse.ArgumentParser(prog="giqa-harness validate", description=__doc__)
     p.add_argument("targets", nargs="*", help="task names, groups or YAML files (default: every registered task)")
-    p.add_argument("--data", action="store_true", help="also load each task's data and check its images")
+    p.add_argument("--data", action="store_true", help="also check every record (fields, boxes, ids) and decode every image fully")
     args = p.parse_args(list(argv))
     failures = 0
     index = task_index()

@@ -1,0 +1,56 @@
+"""``validate --data``: every record and every image is checked without running a model."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image
+
+from giqa_harness.cli import main
+
+RECORD = {"id": "a", "image": "good.png", "question": "Is the [sky](<0, 59>) bright?", "answer": "Yes.",
+          "kind": "vqa_yn", "qtype": "yes"}
+
+
+def write_task(folder, records):
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(folder / "good.png")
+    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    path = folder / "t.yaml"
+    path.write_text("task: data_check_task\ndataset: {path: ., file: data.jsonl}\nmetrics: [acc_y]\n")
+    return path
+
+
+def test_a_clean_dataset_passes(tmp_path, capsys):
+    assert main(["validate", "--data", str(write_task(tmp_path, [RECORD]))]) == 0
+    assert "ok   data_check_task" in capsys.readouterr().out
+
+
+def test_a_truncated_image_is_found_although_its_header_reads(tmp_path, capsys):
+    path = write_task(tmp_path, [RECORD, {**RECORD, "id": "b", "image": "cut.png"}])
+    noisy = Image.effect_noise((64, 64), 80).convert("RGB")  # noise: a PNG too big to end in its header
+    noisy.save(tmp_path / "whole.png")
+    data = (tmp_path / "whole.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with Image.open(tmp_path / "cut.png") as im:
+        assert im.size == (64, 64)  # what a run reads before generating: the header alone is fine
+    assert main(["validate", "--data", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"image {tmp_path / 'cut.png'} cannot be decoded" in out
+    assert "good.png" not in out
+
+
+def test_missing_images_and_a_wrong_declared_size_are_named(tmp_path, capsys):
+    path = write_task(tmp_path, [{**RECORD, "image_size": [30, 40]}, {**RECORD, "id": "b", "image": "gone.png"}])
+    assert main(["validate", "--data", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "1 images missing, e.g." in out and "gone.png" in out
+    assert "record 'a': image_size [30, 40] but" in out and "is 40x30" in out
+
+
+def test_bad_boxes_and_duplicates_are_listed_with_file_line_and_field(tmp_path, capsys):
+    path = write_task(tmp_path, [RECORD, {**RECORD, "id": "b", "answer": "The [sky](<nan, 3>)."}, RECORD])
+    assert main(["validate", "--data", str(path)]) == 1
+    out = capsys.readouterr().out
+    data = tmp_path / "data.jsonl"
+    assert f"- {data}:2: field 'answer': box '<nan, 3>'" in out and "NaN or infinite" in out
