@@ -6,6 +6,8 @@ Model output never raises: parsers count what they drop instead.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 
 class GiqaError(Exception):
     """Base class of every error giqa-harness raises on purpose."""
@@ -26,13 +28,15 @@ class DatasetError(GiqaError):
 class UnknownNameError(GiqaError):
     """A model, task, format, judge or metric name is not registered."""
 
-    def __init__(self, kind: str, name: str, known: "list[str]") -> None:
+    def __init__(self, kind: str, name: str, known: "list[str]", failed_plugins: "Sequence[str]" = ()) -> None:
         import difflib
 
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         listing = ", ".join(sorted(known)) if known else "(none registered)"
-        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}")
+        # The name may belong to a plugin that did not load: say which ones failed and why.
+        failed = f". Plugins that failed to load (one may provide it): {'; '.join(failed_plugins)}" if failed_plugins else ""
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}{failed}")
         self.kind, self.name, self.close_matches = kind, name, close
 
 

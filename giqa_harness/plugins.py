@@ -37,6 +37,8 @@ class NamedRegistry(Generic[T]):
         self._entries: dict[str, Entry[T]] = {}
         self._aliases: dict[str, str] = {}
         self.overridden: list[str] = []
+        # "plugin: error" of each plugin that failed to load, named when a lookup fails (set by `registry`)
+        self.failed_plugins: Callable[[], list[str]] = list
 
     def add(self, name: str, value: T, plugin: str, aliases: tuple[str, ...] = ()) -> None:
         if not isinstance(name, str) or not name:
@@ -52,7 +54,7 @@ class NamedRegistry(Generic[T]):
     def get(self, name: str) -> T:
         key = self._aliases.get(name, name)
         if key not in self._entries:
-            raise UnknownNameError(self.kind, name, self.names())
+            raise UnknownNameError(self.kind, name, self.names(), self.failed_plugins())
         return self._entries[key].value
 
     def entry(self, name: str) -> Entry[T]:
@@ -94,6 +96,10 @@ class Registry:
     @property
     def failures(self) -> list[PluginInfo]:
         return [p for p in self.plugins.values() if p.error]
+
+    def failure_lines(self) -> list[str]:
+        """``"plugin: error"`` for each plugin that failed to load."""
+        return [f"{p.name}: {p.error}" for p in self.failures]
 
 
 _lock = threading.RLock()
@@ -202,6 +208,8 @@ def registry() -> Registry:
             reg.task_dirs.append((Path(path).resolve(), plugin))
             return str(path)
 
+        for named in (reg.models, reg.formats, reg.metrics, reg.judges, reg.detectors):
+            named.failed_plugins = reg.failure_lines
         collect("register_box_formats", "formats", add_format)
         collect("register_metrics", "metrics", add_metric)
         collect("register_judges", "judges", add_judge)

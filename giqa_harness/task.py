@@ -29,7 +29,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import yaml
 
@@ -92,14 +92,24 @@ def _make_loader(folder: Path) -> type[yaml.SafeLoader]:
     return TaskLoader
 
 
-def read_yaml(path: Path, root: Path | None = None) -> dict[str, Any]:
+def read_yaml(path: Path, root: Path | None = None, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """One task file, its ``include`` merged underneath. The include may name any YAML file inside
     ``root`` (the registered task folder, so sibling task folders can share a base; default: the
-    file's own folder)."""
+    file's own folder). Every way the file can be unreadable is a `TaskError` naming it."""
     root = (root if root is not None else path.parent).resolve()
+    chain = _chain + (path.resolve(),)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_make_loader(path.parent))  # noqa: S506 - a SafeLoader subclass
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TaskError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise TaskError(f"{path}:{line}: not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}; "
+                        "save the file as UTF-8") from None
+    try:
+        data = yaml.load(text, Loader=_make_loader(path.parent))  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise TaskError(f"{path}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -111,8 +121,26 @@ def read_yaml(path: Path, root: Path | None = None) -> dict[str, Any]:
             raise TaskError(f"{path}: include {include!r} must stay inside the task folder {root}")
         if not base_path.is_file():
             raise TaskError(f"{path}: include {include!r} not found at {base_path}")
-        data = _deep_merge(read_yaml(base_path, root), data)
+        if base_path in chain:
+            cycle = " -> ".join(p.name for p in chain + (base_path,))
+            raise TaskError(f"{path}: include cycle: {cycle}")
+        data = _deep_merge(read_yaml(base_path, root, chain), data)
     return data
+
+
+# The name a file means to define, read from its text when the YAML itself cannot be read.
+_NAME_LINE = re.compile(r"^(?:task|group)[ \t]*:[ \t]*[\"']?([^\s\"'#]+)", re.MULTILINE)
+
+
+def intended_name(path: Path) -> str:
+    """The task (or group) name a file would define: its first top-level ``task:`` or ``group:``
+    line, else the file's stem. Used to report a broken file under the name a user asks for."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return path.stem
+    match = _NAME_LINE.search(text)
+    return match.group(1) if match else path.stem
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -254,20 +282,29 @@ def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig
 
 
 class TaskIndex:
-    """Every task and group below the registered task folders."""
+    """Every task and group below the registered task folders.
 
-    def __init__(self, folders: list[tuple[Path, str]]) -> None:
+    A file that cannot be read or validated (any exception) is an error for that file alone: it is
+    listed in ``errors``, and asking for the name it would define (`intended_name`) raises its error
+    instead of "unknown task". ``failed_plugins`` ("name: error") are named in unknown-task errors.
+    """
+
+    def __init__(self, folders: list[tuple[Path, str]], failed_plugins: Sequence[str] = ()) -> None:
         self.tasks: dict[str, TaskConfig] = {}
         self.groups: dict[str, GroupConfig] = {}
         self.errors: list[str] = []
+        self.broken: dict[str, str] = {}  # intended name -> error of the file that would define it
+        self.failed_plugins = list(failed_plugins)
         for folder, plugin in folders:
             for path in sorted(folder.rglob("*.yaml")):
                 if path.name.startswith("_"):
                     continue  # include-only fragments
                 try:
                     item = parse_task(path, read_yaml(path, folder), plugin)
-                except TaskError as exc:
-                    self.errors.append(str(exc))
+                except Exception as exc:  # one unreadable file must not take every command down
+                    message = str(exc) if isinstance(exc, TaskError) else f"{path}: {type(exc).__name__}: {exc}"
+                    self.errors.append(message)
+                    self.broken.setdefault(intended_name(path), message)
                     continue
                 target = self.groups if isinstance(item, GroupConfig) else self.tasks
                 target[item.name] = item  # type: ignore[assignment]
@@ -290,8 +327,10 @@ class TaskIndex:
                 if name not in seen:
                     seen.add(name)
                     out.append(self.tasks[name])
+            elif name in self.broken:
+                raise TaskError(f"task {name!r} cannot be loaded: {self.broken[name]}")
             else:
-                raise UnknownNameError("task", name, self.names())
+                raise UnknownNameError("task", name, self.names(), self.failed_plugins)
 
         for name in names:
             visit(name.strip(), ())
@@ -301,4 +340,5 @@ class TaskIndex:
 def task_index() -> TaskIndex:
     from .plugins import registry
 
-    return TaskIndex(registry().task_dirs)
+    reg = registry()
+    return TaskIndex(reg.task_dirs, reg.failure_lines())

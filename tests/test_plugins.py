@@ -85,6 +85,16 @@ def test_broken_plugin_is_reported_and_skipped(third_party_site):
     assert "replay" in reg.models  # the built-ins still load
 
 
+def test_unknown_model_and_task_errors_name_the_plugins_that_failed_to_load(third_party_site):
+    from giqa_harness.task import task_index
+
+    cause = "giqa-broken-plugin:broken: RuntimeError: this plugin is broken on purpose"
+    with pytest.raises(UnknownNameError, match=f"Plugins that failed to load .*{cause}"):
+        plugins.registry().models.get("broken_model")
+    with pytest.raises(UnknownNameError, match=f"Plugins that failed to load .*{cause}"):
+        task_index().resolve(["broken_task"])
+
+
 def test_third_party_plugin_runs_end_to_end(third_party_site, tmp_path):
     from giqa_harness.evaluator import RunConfig, evaluate
 

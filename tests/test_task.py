@@ -118,3 +118,69 @@ def test_a_filter_value_that_can_never_match_names_the_file_and_field(tmp_path):
     path = write(tmp_path / "t.yaml", "task: t\nfilter:\n  kind: [vqa-yn]\n")
     with pytest.raises(TaskError, match=r"t\.yaml: filter\.kind.*'vqa-yn'.*vqa_yn"):
         parse_task(path, read_yaml(path))
+
+
+# -- a file that cannot be read is an error for that file alone ----------------------------------
+
+UNREADABLE = [
+    ("include_cycle", b"task: looped\ninclude: loop_b.yaml\n", "include cycle: loop_a.yaml -> loop_b.yaml -> loop_a.yaml"),
+    ("not_utf8", b"task: latin\ndescription: caf\xe9\n", "latin.yaml:2: not UTF-8: byte 0xe9 at offset 28"),
+    ("yaml_syntax", b"task: broken_syntax\nmetrics: [unclosed\n", "invalid YAML"),
+    ("tab_indent", b"task: tabbed\ndataset:\n\tpath: x\n", "invalid YAML"),
+]
+
+
+def unreadable_folder(tmp_path, case):
+    name = {"include_cycle": "loop_a", "not_utf8": "latin", "yaml_syntax": "syntax", "tab_indent": "tabbed"}[case]
+    content = next(c for k, c, _ in UNREADABLE if k == case)
+    write(tmp_path / "good.yaml", "task: good\n")
+    (tmp_path / f"{name}.yaml").write_bytes(content)
+    if case == "include_cycle":
+        write(tmp_path / "loop_b.yaml", "task: loop_b\ninclude: loop_a.yaml\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case, content, message", UNREADABLE)
+def test_an_unreadable_yaml_is_an_error_for_that_file_only(tmp_path, case, content, message):
+    index = TaskIndex([(unreadable_folder(tmp_path, case), "test")])
+    assert "good" in index.tasks
+    assert any(message in e for e in index.errors), index.errors
+
+
+@pytest.mark.parametrize("case, name", [("include_cycle", "looped"), ("not_utf8", "latin"),
+                                        ("yaml_syntax", "broken_syntax"), ("tab_indent", "tabbed")])
+def test_asking_for_the_task_a_broken_file_would_define_gives_its_error(tmp_path, case, name):
+    """The name comes from the file's ``task:`` line even though its YAML cannot be read."""
+    index = TaskIndex([(unreadable_folder(tmp_path, case), "test")])
+    with pytest.raises(TaskError, match=rf"task {name!r} cannot be loaded: .*\.yaml"):
+        index.resolve([name])
+
+
+def test_without_a_task_line_the_file_stem_is_the_name(tmp_path):
+    (tmp_path / "nameless.yaml").write_bytes(b"\xff\xfe")
+    index = TaskIndex([(tmp_path, "test")])
+    with pytest.raises(TaskError, match="not UTF-8"):
+        index.resolve(["nameless"])
+
+
+def test_any_exception_while_reading_is_contained(tmp_path, monkeypatch):
+    import giqa_harness.task as task_module
+
+    write(tmp_path / "good.yaml", "task: good\n")
+    write(tmp_path / "odd.yaml", "task: odd\n")
+    real = task_module.parse_task
+
+    def parse(path, data, plugin=""):
+        if path.name == "odd.yaml":
+            raise KeyError("surprise")
+        return real(path, data, plugin)
+
+    monkeypatch.setattr(task_module, "parse_task", parse)
+    index = TaskIndex([(tmp_path, "test")])
+    assert "good" in index.tasks and index.errors == [f"{tmp_path / 'odd.yaml'}: KeyError: 'surprise'"]
+
+
+def test_unknown_task_names_the_plugins_that_failed_to_load(tmp_path):
+    index = TaskIndex([(tmp_path, "test")], failed_plugins=["giqa-x:x: ImportError: no module named 'y'"])
+    with pytest.raises(UnknownNameError, match="Plugins that failed to load .*giqa-x:x: ImportError"):
+        index.resolve(["x_task"])

@@ -54,3 +54,33 @@ def test_bad_boxes_and_duplicates_are_listed_with_file_line_and_field(tmp_path, 
     out = capsys.readouterr().out
     data = tmp_path / "data.jsonl"
     assert f"- {data}:2: field 'answer': box '<nan, 3>'" in out and "NaN or infinite" in out
+
+
+def test_a_broken_task_file_in_a_registered_folder_breaks_nothing_else(tmp_path, plugin, capsys):
+    """An include cycle, a non-UTF-8 byte: `list tasks` and `validate` report it, the other tasks work,
+    and asking for the task the file would define gives its error rather than "unknown task"."""
+    from giqa_harness.testing.bench import task_plugin
+
+    folder = tmp_path / "tasks"
+    write_task(folder, [RECORD])
+    (folder / "cycle_a.yaml").write_text("task: cycle_a\ninclude: cycle_b.yaml\n")
+    (folder / "cycle_b.yaml").write_text("task: cycle_b\ninclude: cycle_a.yaml\n")
+    (folder / "latin.yaml").write_bytes(b"task: latin_task\ndescription: caf\xe9\n")
+    plugin(task_plugin(folder), name="broken_task_files")
+
+    assert main(["list", "tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "data_check_task" in out and "include cycle: cycle_a.yaml -> cycle_b.yaml -> cycle_a.yaml" in out
+    assert "latin.yaml:2: not UTF-8" in out
+
+    assert main(["validate"]) == 1
+    out = capsys.readouterr().out
+    assert "ok   data_check_task" in out and "ok   giqa_des" in out and "FAIL " in out and "not UTF-8" in out
+
+    assert main(["validate", "latin_task", "data_check_task"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL latin_task: task 'latin_task' cannot be loaded:" in out and "ok   data_check_task" in out
+
+    assert main(["--model", "replay", "--tasks", "cycle_b"]) == 2
+    err = capsys.readouterr().err
+    assert "task 'cycle_b' cannot be loaded" in err and "include cycle" in err and "unknown task" not in err

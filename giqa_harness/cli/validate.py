@@ -46,6 +46,7 @@ def validate_task(task, check_data: bool) -> list[str]:
 
 
 def main(argv: Sequence[str], command: str = "validate") -> int:
+    from ..errors import GiqaError
     from ..plugins import registry
     from ..task import parse_task, read_yaml, task_index
 
@@ -69,7 +70,11 @@ def main(argv: Sequence[str], command: str = "validate") -> int:
                 continue
             tasks.extend(index.resolve(list(item.tasks)) if hasattr(item, "tasks") else [item])
         else:
-            tasks.extend(index.resolve([target]))
+            try:
+                tasks.extend(index.resolve([target]))
+            except GiqaError as exc:  # an unknown name or a file that cannot be read: this target only
+                print(f"FAIL {target}: {exc}")
+                failures += 1
     if not args.targets:
         for error in index.errors:
             print(f"FAIL {error}")
