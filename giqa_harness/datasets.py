@@ -14,12 +14,14 @@ Image paths are relative to the dataset folder and may not escape it.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .docs import KINDS, MODES, QUESTION_TYPES, Doc
 from .errors import DatasetError
+from .output import atomic_write_bytes
 from .record_boxes import box_problems
 from .task import FunctionRef, TaskConfig, expand_env
 
@@ -208,9 +210,10 @@ def _load_hf(task: TaskConfig) -> list[tuple[str, Doc]]:
         if not isinstance(image, str):
             name = f"{row.get('id', i)}.png"
             target = safe_join(root, name, f"{hf_id}[{i}]")
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)  # ids may hold a slash
-                image.convert("RGB").save(target)
+            if not target.exists():  # written atomically: a killed run leaves no truncated image to reuse
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, format="PNG")
+                atomic_write_bytes(target, buffer.getvalue())  # creates the folder (ids may hold a slash)
             row["image"] = name
         rows.append((f"{hf_id}[{i}]", row))
     return _checked_records(rows, root)

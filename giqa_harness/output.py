@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
+
+from .leftovers import remove_left_overs, temp_name
 
 # "token" only as a word of its own (hf_token, auth-token), not max_new_tokens or tokenizer; a key ending in
 # _env names an environment variable, whose name is not the secret.
@@ -34,25 +35,26 @@ def redact(value: Any) -> Any:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """`atomic_write_text` for bytes. The temporary file names its writer (`leftovers`), so temporary
+    files left in the folder by a killed writer are removed here, by the next write."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_left_overs(path.parent)
+    tmp = path.parent / temp_name(f".{path.name}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for any output
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write_json(path: str | Path, data: Any) -> None:

@@ -52,6 +52,60 @@ def test_the_cache_is_keyed_by_generator_version_and_seed(bench, tmp_path):
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
+# Builds the bench into the folder given, announcing the first image of its staging folder.
+_KILLED_BUILD = """
+import sys
+from pathlib import Path
+import giqa_harness.synth.build as build
+
+real = build._write_png
+def write_png(path, pixels):
+    real(path, pixels)
+    print("image", flush=True)
+    sys.stdin.readline()  # wait to be killed with a half-built staging folder
+
+build._write_png = write_png
+build.ensure_bench(0, Path(sys.argv[1]))
+"""
+
+
+def fake_generate(folder, seed):
+    (folder / "images").mkdir(parents=True)
+    (folder / "manifest.json").write_text("{}")
+
+
+def test_a_killed_build_leaves_a_staging_folder_that_the_next_call_removes(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(tmp_path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "image"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    (staging,) = [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert (staging / "images" / "000.png").is_file() and not (staging / "manifest.json").exists()
+    assert not bench_folder(0, tmp_path).exists()
+
+    monkeypatch.setattr("giqa_harness.synth.build.generate", fake_generate)  # the rebuild itself is tested above
+    folder = ensure_bench(0, tmp_path)
+    assert (folder / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # the killed build's folder is gone
+
+
+def test_a_bench_folder_without_its_manifest_is_rebuilt(tmp_path, monkeypatch):
+    folder = bench_folder(0, tmp_path)
+    (folder / "images").mkdir(parents=True)
+    (folder / "images" / "000.png").write_bytes(b"\x89PNG cut short")
+    monkeypatch.setattr("giqa_harness.synth.build.generate", fake_generate)
+    assert ensure_bench(0, tmp_path) == folder
+    assert (folder / "manifest.json").is_file() and not (folder / "images" / "000.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]
+
+
 @pytest.mark.parametrize("seed", ["../../etc", -1, 1.5, True])
 def test_the_seed_must_be_a_non_negative_integer(seed, tmp_path):
     with pytest.raises(ConfigError, match="builder_args.seed"):

@@ -9,7 +9,9 @@ Layout of ``cache_root()/giqa_synth/v<version>[-seed<seed>]/``::
 
 Everything is a function of (generator version, seed, the bundled photos): regenerating gives
 byte-identical files. The folder appears atomically (written aside, then renamed), so concurrent runs
-and interrupted runs never leave a half-written bench behind.
+and interrupted runs never leave a half-written bench behind: the staging folder of a build that was
+killed is removed by the next call (`leftovers`), and a bench folder without its manifest (written
+last) is rebuilt.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..leftovers import remove_left_overs, temp_name
 from ..paths import cache_root
 from .degrade import apply_all
 from .plan import Content, ImagePlan, plan_image
@@ -49,12 +51,15 @@ def ensure_bench(seed: int = DEFAULT_SEED, root: Path | None = None) -> Path:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"giqa_synth: the seed (dataset.builder_args.seed) must be a non-negative integer, got {seed!r}")
     folder = bench_folder(seed, root)
+    remove_left_overs(folder.parent)  # staging folders of builds that were killed
     if (folder / "manifest.json").is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = folder.parent / f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    staging = folder.parent / temp_name(f".{folder.name}")
     try:
         generate(staging, seed)
+        if folder.exists() and not (folder / "manifest.json").is_file():
+            _discard_incomplete(folder)
         try:
             os.rename(staging, folder)
         except OSError:
@@ -63,6 +68,23 @@ def ensure_bench(seed: int = DEFAULT_SEED, root: Path | None = None) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _discard_incomplete(folder: Path) -> None:
+    """Remove a bench folder without its manifest (written last): a copy or an older build cut short.
+    It is renamed away first, so a reader never sees it half deleted."""
+    trash = folder.parent / temp_name(f".{folder.name}-incomplete")
+    try:
+        os.rename(folder, trash)
+    except FileNotFoundError:
+        return  # another process moved it first
+    if (trash / "manifest.json").is_file():  # another process completed it meanwhile: put it back
+        try:
+            os.rename(trash, folder)
+            return
+        except OSError:
+            pass
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _write_png(path: Path, pixels: np.ndarray) -> None:
