@@ -383,3 +383,14 @@ def test_partly_failed_answers_and_judgements_are_counted_in_results_json(tmp_pa
                                "judge's reply after 3 attempts; last reply: 'I cannot tell.')"}]
     assert metrics["acc_y"]["coverage"]["complete"] and metrics["acc_y"]["notes"] == []
     assert metrics["acc_total"]["value"] is None  # never Acc(Y) with part of the W half
+
+
+def test_out_of_range_boxes_are_counted_in_boxes_dropped_by_parser(tmp_path, tiny_task):
+    task = tiny_task()
+    answers = write_replay(tmp_path / "answers.jsonl", {
+        "d1": "The sky [500, 600, 1700, 800] is bright.", "d2": "The dog [100, 100, 200, 200] is sharp.",
+        "y1": "Yes", "y2": "No", "w1": "Noise", "w2": "Low",
+    })
+    results = evaluate(RunConfig(model="replay", model_args={"path": str(answers), "box_format": "ferret"},
+                                 tasks=[task], progress=False))
+    assert results["results"][task]["boxes_dropped_by_parser"] == 1
