@@ -12,9 +12,10 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from .llm.base import LLMBackend
+from .llm.base import Completion, LLMBackend
+from .llm.secrets import scrub
 
 
 def cache_key(**parts: Any) -> str:
@@ -48,10 +49,12 @@ class ResponseCache:
         return found
 
     def put_many(self, items: dict[str, str], table: str = "responses") -> None:
+        """Store ``items``; any API key this process sends is scrubbed from the values first."""
         if not items:
             return
+        rows = [(key, scrub(value)) for key, value in items.items()]
         with self._lock:
-            self._db.executemany(f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", items.items())
+            self._db.executemany(f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)", rows)
             self._db.commit()
 
     def count(self, table: str = "responses") -> int:
@@ -66,7 +69,8 @@ class ResponseCache:
 class CachedLLM(LLMBackend):
     """Wraps a backend so that every (backend, system, prompt, settings) reply is asked for once.
 
-    Failed calls (``None``) are not cached: a resumed run asks for them again.
+    Failed calls (``None``) are not cached, nor replies the caller's ``keep`` rejects (a judge reply
+    without a score): a resumed run asks for them again.
     """
 
     def __init__(self, backend: LLMBackend, cache: ResponseCache) -> None:
@@ -75,18 +79,24 @@ class CachedLLM(LLMBackend):
         self.hits = self.misses = 0
 
     def complete(self, prompts: Sequence[str], system: str | None = None, **generation: Any) -> list[str | None]:
+        return [c.text for c in self.complete_detailed(prompts, system=system, **generation)]
+
+    def complete_detailed(self, prompts: Sequence[str], system: str | None = None,
+                          keep: Callable[[str], bool] | None = None, **generation: Any) -> list[Completion]:
         identity = self.backend.identity()
         keys = [cache_key(judge=identity, system=system, prompt=p, generation=generation) for p in prompts]
         found = self.cache.get_many(keys, table="judge")
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        self.hits += len(prompts) - len(missing)
+        outcomes = {i: Completion(found[k]) for i, k in enumerate(keys) if k in found}
+        missing = [i for i in range(len(keys)) if i not in outcomes]
+        self.hits += len(outcomes)
         self.misses += len(missing)
         if missing:
-            replies = self.backend.complete([prompts[i] for i in missing], system=system, **generation)
-            new = {keys[i]: r for i, r in zip(missing, replies) if r is not None}
-            self.cache.put_many(new, table="judge")
-            found.update(new)
-        return [found.get(k) for k in keys]
+            replies = self.backend.complete_detailed([prompts[i] for i in missing], system=system, keep=keep,
+                                                     **generation)
+            outcomes.update(zip(missing, replies))
+            self.cache.put_many({keys[i]: c.text for i, c in zip(missing, replies)
+                                 if c.text is not None and (keep is None or keep(c.text))}, table="judge")
+        return [outcomes[i] for i in range(len(keys))]
 
     def identity(self) -> dict[str, Any]:
         return self.backend.identity()

@@ -1,4 +1,5 @@
-"""Asking the judge: prompt templates, score parsing, retries with reworded prompts, failures."""
+"""Asking the judge: prompt templates, retries with reworded prompts, failures, one outcome per question
+and run, and what the response cache keeps (reading replies: test_metrics_judge_reply.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
-from hypothesis import strategies as st
 
-from giqa_harness.errors import TaskError
+from giqa_harness.cache import CachedLLM, ResponseCache
+from giqa_harness.errors import EndpointUnreachableError, TaskError
 from giqa_harness.llm.base import LLMBackend
 from giqa_harness.metrics.base import is_failed
 from giqa_harness.metrics.judge import (
     DEFAULT_JUDGE_PROMPTS,
     fill_prompt,
     judge_scores,
-    parse_score,
     prompt_template,
 )
 
@@ -34,47 +33,6 @@ class ScriptedJudge(LLMBackend):
     def complete(self, prompts, system=None, **generation):
         self.prompts.extend(prompts)
         return [self.reply(p) for p in prompts]
-
-
-@pytest.mark.parametrize(
-    "reply, score",
-    [
-        ("3", 3),
-        ("Score: 3/4", 3),
-        ("**3**", 3),
-        ("4/4", 4),
-        ("Rating: 2 out of 4", 2),
-        ("On a scale of 0 to 4, I would give it a 3.", 3),
-        ("Score (0-4): 1", 1),
-        ("The answer covers 2 of the 3 issues. Score: 3", 3),
-        ("<think>Maybe 1, maybe 2.</think>\n4", 4),
-        ("I give it 0.", 0),
-        ("3 = most points and the overall judgement agree", 3),
-        ("10", None),
-        ("3.5", None),
-        ("Score: 7", None),
-        ("I cannot rate this.", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_score(reply, score):
-    assert parse_score(reply) == score
-
-
-# Filler text without digits, '<' (think tags) or '/' (a "/4" scale mention).
-filler = st.text(alphabet=st.characters(blacklist_categories=("Nd", "Cs"), blacklist_characters="</"), max_size=40)
-shapes = st.sampled_from(["{s}", "Score: {s}", "**{s}**", "{s}/4", "Rating: {s} out of 4", "rating = {s}."])
-
-
-@given(filler, st.integers(0, 4), shapes, filler)
-def test_a_score_is_found_in_any_surrounding_text(before, score, shape, after):
-    assert parse_score(f"{before}. {shape.format(s=score)}\n{after}") == score
-
-
-@given(st.text(max_size=120))
-def test_parsing_never_raises_and_stays_on_the_scale(reply):
-    assert parse_score(reply) in (None, 0, 1, 2, 3, 4)
 
 
 def test_fill_prompt_replaces_only_the_three_placeholders():
@@ -95,25 +53,33 @@ def test_the_shipped_tasks_use_the_documented_default_prompts():
     assert base["judge_prompts"] == DEFAULT_JUDGE_PROMPTS
 
 
-def test_an_unparseable_reply_is_asked_again_with_a_different_prompt():
-    judge = ScriptedJudge(lambda p: "2" if "Attempt 2" in p else "Hmm, hard to say.")
+def test_an_unparseable_reply_is_asked_again_with_a_prompt_that_says_what_was_wrong():
+    judge = ScriptedJudge(lambda p: "2" if "Attempt 2" in p else "Somewhere between 2 and 3.")
     assert judge_scores(judge, ["rate A"], retries=2) == [2]
-    assert len(judge.prompts) == 2 and judge.prompts[0] != judge.prompts[1]
+    first, second = judge.prompts
+    assert first == "rate A" and second.startswith("rate A")
+    assert "several different numbers (2, 3)" in second
 
 
-def test_after_the_retries_a_sample_is_failed_with_its_reason_never_zero():
-    judge = ScriptedJudge(lambda p: "3" if "good" in p else "I refuse.")
+def test_after_the_retries_a_sample_is_failed_with_the_reply_quoted_never_zero():
+    judge = ScriptedJudge(lambda p: "3" if "good" in p else "-2")
     good, bad = judge_scores(judge, ["rate good", "rate bad"], retries=2)
     assert good == 3
-    assert is_failed(bad) and "I refuse." in bad["failed"] and "3 attempts" in bad["failed"]
+    assert is_failed(bad)
+    assert "after 3 attempt(s)" in bad["failed"] and "a negative number" in bad["failed"]
+    assert "last reply: '-2'" in bad["failed"]
     assert sum("bad" in p for p in judge.prompts) == 3
     assert len(set(judge.prompts)) == len(judge.prompts)
 
 
-def test_failed_calls_and_backend_errors_are_failures_too():
-    (none,) = judge_scores(ScriptedJudge(lambda p: None), ["x"], retries=1)
-    assert is_failed(none) and "no reply" in none["failed"]
+def test_a_failed_call_is_not_asked_again_and_its_reason_is_kept():
+    judge = ScriptedJudge(lambda p: None)
+    (none,) = judge_scores(judge, ["x"], retries=2)
+    assert is_failed(none) and "the judge call failed: the backend returned no reply" in none["failed"]
+    assert judge.prompts == ["x"]  # the backend already retried; a reworded prompt would not help
 
+
+def test_a_backend_that_raises_fails_its_samples_but_an_unreachable_endpoint_stops_the_run():
     class Down(LLMBackend):
         calls = 0
 
@@ -124,7 +90,14 @@ def test_failed_calls_and_backend_errors_are_failures_too():
     down = Down("down")
     (failure,) = judge_scores(down, ["x"], retries=2)
     assert is_failed(failure) and "judge unreachable" in failure["failed"]
-    assert down.calls == 1  # the backend already retried; a raise is not asked again
+    assert down.calls == 1
+
+    class Dead(LLMBackend):
+        def complete(self, prompts, system=None, **generation):
+            raise EndpointUnreachableError("cannot reach http://127.0.0.1:9/v1: connection refused")
+
+    with pytest.raises(EndpointUnreachableError, match="cannot reach"):
+        judge_scores(Dead("dead"), ["x"])
 
 
 def test_the_same_question_is_asked_once_per_backend():
@@ -132,3 +105,26 @@ def test_the_same_question_is_asked_once_per_backend():
     assert judge_scores(judge, ["same", "same"]) == [4, 4]
     assert judge_scores(judge, ["same"]) == [4]
     assert judge.prompts == ["same"]
+
+
+def test_metrics_asking_the_same_question_share_one_set_of_attempts_and_its_failure():
+    judge = ScriptedJudge(lambda p: "No idea.")
+    first = judge_scores(judge, ["rate W"], retries=2)  # Acc(W)
+    second = judge_scores(judge, ["rate W"], retries=2)  # Acc(Total), same prompt
+    assert first == second and is_failed(first[0])
+    assert len(judge.prompts) == 3  # one original and two retries, not six
+
+
+def test_a_reply_without_a_score_is_not_cached_so_a_rerun_asks_again(tmp_path):
+    replies = {"rate W": "No idea."}
+    judge = ScriptedJudge(lambda p: replies.get(p, "I still cannot say."))
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    (failure,) = judge_scores(CachedLLM(judge, cache), ["rate W"], retries=1)
+    assert is_failed(failure) and cache.count("judge") == 0
+    replies["rate W"] = "3"  # the judge answers properly this time
+    rerun = CachedLLM(judge, cache)  # a new run: a new backend object, the same cache file
+    assert judge_scores(rerun, ["rate W"], retries=1) == [3]
+    assert cache.count("judge") == 1  # the score is a final answer and is kept
+    assert judge_scores(CachedLLM(judge, cache), ["rate W"], retries=1) == [3]
+    assert judge.prompts.count("rate W") == 2  # the third run was answered from the cache
+    cache.close()

@@ -101,7 +101,7 @@ def test_failed_judge_replies_are_counted_in_results(tmp_path, tiny_task, plugin
     # Not Acc(Y) (0.5) dressed up as Acc(Total): without the W half it is not computed.
     assert metrics["acc_total"]["failed"] == 2 and metrics["acc_total"]["value"] is None
     assert "never from part of either half" in metrics["acc_total"]["reason"]
-    assert "no 0-4 score" in {r["doc_id"]: r for r in rows}["w1"]["scores"]["acc_w"]["failed"]
+    assert "no single 0-4 score" in {r["doc_id"]: r for r in rows}["w1"]["scores"]["acc_w"]["failed"]
 
 
 def test_a_model_without_boxes_is_na_on_the_box_metrics(tmp_path, tiny_task):

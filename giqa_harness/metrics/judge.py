@@ -1,13 +1,17 @@
-"""Asking an LLM judge for 0-4 scores: prompts, robust reply parsing, retries, failures.
+"""Asking an LLM judge for 0-4 scores: prompts, retries, failures (reading a reply: `judge_reply`).
 
 The paper publishes no judge prompt. The task YAML's ``judge_prompts`` (one template per metric name)
 wins; `DEFAULT_JUDGE_PROMPTS` applies to tasks that set none. Templates name the placeholders
 ``{question}``, ``{reference}`` and ``{prediction}``, filled with the markup-free texts; other braces
 are left alone, so a template may contain JSON.
 
-A reply that holds no score is asked again with a reworded prompt (so a response cache cannot hand back
-the same reply), up to ``retries`` more times; then the sample is recorded as failed, with the reason,
-never as a 0.
+A reply that is not one integer on the 0-4 scale is asked again with a reworded prompt that says what
+was wrong with it (a new prompt, so a response cache cannot hand back the same reply), up to
+``retries`` more times; then the sample is recorded as failed, with the last reply quoted, never as a
+0. Such replies are not cached as answers, so a later run asks again. A call that failed (the backend
+gave up after its own retries: HTTP 500, a timeout...) is not asked again here: the sample fails with
+the backend's reason. Metrics that ask the same question (Acc(W) and Acc(Total)) share one set of
+attempts and one outcome within a run.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from ..errors import TaskError
+from ..errors import EndpointUnreachableError, TaskError
 from .base import failed
+from .judge_reply import MAX_SCORE, holds_score, read_score
 
 if TYPE_CHECKING:
     from ..llm.base import LLMBackend
@@ -48,34 +53,7 @@ DEFAULT_JUDGE_PROMPTS: dict[str, str] = {
     ),
 }
 PLACEHOLDERS = ("question", "reference", "prediction")
-MAX_SCORE = 4
-
-_THINK = re.compile(r"<think>.*?</think>", re.IGNORECASE | re.DOTALL)
-# Mentions of the scale itself ("0-4", "0 to 4", "/4", "out of 4") are not scores.
-_SCALE = re.compile(r"\b0\s*(?:-|–|—|to)\s*4\b|(?:/|\bout of)\s*4\b", re.IGNORECASE)
-_LABELLED = re.compile(
-    r"\b(?:score|rating|rated|grade|graded|rate)\b\s*(?:is|of|=|:|-)?\s*[*_`\"'(\[]*\s*(\d+)(?![\d]|\.\d)",
-    re.IGNORECASE,
-)
-_INTEGER = re.compile(r"(?<![\d.])(\d+)(?![\d]|\.\d)")
-
-
-def parse_score(reply: str | None) -> int | None:
-    """The 0-4 score in a judge's reply, or None.
-
-    Reasoning in ``<think>`` blocks and mentions of the scale are ignored; a number labelled as the
-    score ("Score: 3", "Rating - **2**") wins; otherwise the first integer from 0 to 4 that is not part
-    of a longer number or a decimal ("**3**", "3/4", "I give it 4."). Never raises.
-    """
-    if not isinstance(reply, str):
-        return None
-    text = _SCALE.sub(" ", _THINK.sub(" ", reply))
-    for pattern in (_LABELLED, _INTEGER):
-        for match in pattern.finditer(text):
-            value = int(match.group(1))
-            if 0 <= value <= MAX_SCORE:
-                return value
-    return None
+REPLY_QUOTE_CHARS = 200
 
 
 def prompt_template(metric: str, judge_prompts: Mapping[str, str] | None) -> str:
@@ -95,77 +73,71 @@ def fill_prompt(template: str, question: str, reference: str, prediction: str) -
     return re.sub(r"\{(question|reference|prediction)\}", lambda m: values[m.group(1)], template)
 
 
-def retry_prompt(prompt: str, attempt: int) -> str:
-    """The prompt for retry number ``attempt`` (1, 2, ...): reworded so that it is a new cache key."""
+def retry_prompt(prompt: str, attempt: int, problem: str) -> str:
+    """The prompt for retry number ``attempt`` (1, 2, ...), after a reply that held ``problem`` instead of
+    a score: reworded so that it is a new cache key, and saying what was wrong."""
     return (
-        f"{prompt}\n\n(Attempt {attempt + 1}: your previous reply held no score. "
-        f"Reply with a single integer from 0 to {MAX_SCORE}.)"
+        f"{prompt}\n\n(Attempt {attempt + 1}: your previous reply was not a single integer from 0 to {MAX_SCORE}; "
+        f"it held {problem}. Reply with one integer from 0 to {MAX_SCORE} and nothing else.)"
     )
 
 
-# Replies already received in this process, per backend, so that two metrics that ask the same
-# question (Acc(W) and Acc(Total)) ask once even when the run has no response cache.
-_asked: "weakref.WeakKeyDictionary[Any, dict[str, str]]" = weakref.WeakKeyDictionary()
+Outcome = Any  # an int score, or `failed(reason)`
 
-
-def _ask(judge: "LLMBackend", prompts: list[str], system: str | None) -> tuple[list[str | None], str | None]:
-    """Replies (None for a failed call) and, when the backend raised, the error text."""
-    try:
-        memo = _asked.setdefault(judge, {})
-    except TypeError:  # a backend that cannot be a weak dict key (unhashable): no sharing, still correct
-        memo = {}
-    keys = [json.dumps([system, p]) for p in prompts]
-    first: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key not in memo:
-            first.setdefault(key, i)
-    todo = list(first.values())  # each new question once, in order
-    error = None
-    if todo:
-        try:
-            replies = judge.complete([prompts[i] for i in todo], system=system)
-            if not isinstance(replies, list) or len(replies) != len(todo):
-                raise ValueError(f"backend returned {len(replies) if isinstance(replies, list) else replies!r} "
-                                 f"replies for {len(todo)} prompts")
-        except Exception as exc:  # a judge outage fails these samples (recorded), not the whole run
-            replies, error = [None] * len(todo), f"{type(exc).__name__}: {exc}"
-        for i, reply in zip(todo, replies):
-            if isinstance(reply, str):
-                memo[keys[i]] = reply
-    return [memo.get(k) for k in keys], error
+# Outcomes already reached in this process, per backend object (one per run), so that two metrics that
+# ask the same question (Acc(W) and Acc(Total)) share one set of attempts even without a response cache.
+_outcomes: "weakref.WeakKeyDictionary[Any, dict[str, Outcome]]" = weakref.WeakKeyDictionary()
 
 
 def judge_scores(
     judge: "LLMBackend", prompts: Sequence[str], retries: int = 2, system: str | None = None
 ) -> list[int | dict[str, str]]:
-    """One 0-4 score per prompt, or `failed(reason)` after ``1 + retries`` attempts without one."""
-    results: list[int | dict[str, str] | None] = [None] * len(prompts)
-    last_reply: list[str | None] = [None] * len(prompts)
-    last_error: str | None = None
+    """One 0-4 score per prompt, or `failed(reason)`: after ``1 + retries`` replies without a score,
+    or at once when the backend's call failed. `EndpointUnreachableError` propagates (the run stops)."""
+    try:
+        memo = _outcomes.setdefault(judge, {})
+    except TypeError:  # a backend that cannot be a weak dict key (unhashable): no sharing, still correct
+        memo = {}
+    keys = [json.dumps([system, retries, p]) for p in prompts]
+    new: dict[str, str] = {}
+    for key, prompt in zip(keys, prompts):
+        if key not in memo:
+            new.setdefault(key, prompt)  # each new question once, in order
+    if new:
+        memo.update(zip(new, _ask_until_scored(judge, list(new.values()), retries, system)))
+    return [memo[k] for k in keys]
+
+
+def _ask_until_scored(judge: "LLMBackend", prompts: list[str], retries: int, system: str | None) -> list[Outcome]:
+    results: list[Outcome] = [None] * len(prompts)
+    rejected: dict[int, tuple[str, str]] = {}  # prompt index -> (last reply, what was wrong with it)
     pending = list(range(len(prompts)))
-    attempts = 0
     for attempt in range(retries + 1):
         if not pending:
             break
-        asked = [prompts[i] if attempt == 0 else retry_prompt(prompts[i], attempt) for i in pending]
-        attempts += 1
-        replies, error = _ask(judge, asked, system)
-        if error is not None:  # the backend raised after its own retries: asking again would too
-            last_error = error
-            break
+        asked = [prompts[i] if attempt == 0 else retry_prompt(prompts[i], attempt, rejected[i][1]) for i in pending]
+        try:
+            replies = judge.complete_detailed(asked, system=system, keep=holds_score)
+        except EndpointUnreachableError:
+            raise
+        except Exception as exc:  # a judge outage fails these samples (recorded), not the whole run
+            for i in pending:
+                results[i] = failed(f"the judge failed: {type(exc).__name__}: {exc}")
+            return results
         still = []
         for i, reply in zip(pending, replies):
-            score = parse_score(reply)
+            if reply.text is None:  # the backend gave up after its own retries: asking again would too
+                results[i] = failed(f"the judge call failed: {reply.error}")
+                continue
+            score, problem = read_score(reply.text)
             if score is None:
-                last_reply[i] = reply if reply is not None else last_reply[i]
+                rejected[i] = (reply.text, problem)
                 still.append(i)
             else:
                 results[i] = score
         pending = still
     for i in pending:
-        if last_reply[i] is not None:
-            reason = f"no 0-{MAX_SCORE} score in the judge's reply after {attempts} attempts; last reply: {last_reply[i][:200]!r}"
-        else:
-            reason = f"the judge failed: {last_error}" if last_error else f"the judge gave no reply after {attempts} attempts"
-        results[i] = failed(reason)
-    return results  # type: ignore[return-value]
+        text, problem = rejected[i]
+        results[i] = failed(f"no single 0-{MAX_SCORE} score in the judge's reply after {retries + 1} attempt(s) "
+                            f"(the last one held {problem}); last reply: {text[:REPLY_QUOTE_CHARS]!r}")
+    return results

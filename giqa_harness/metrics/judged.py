@@ -6,9 +6,10 @@
 - Acc(Total) (all GIQA-VQA questions): pooled over questions, (#Yes/No correct + sum of W scores / 4)
   / (#Yes/No + #W). It is not the mean of Acc(Y) and Acc(W), and without a judge it is not computed
   (never from Acc(Y) alone). Its W half uses the ``acc_w`` prompt, so the two metrics ask the judge the
-  same questions (answered once, from the cache). It has no partial value: unless every question of the
-  task was answered and every W answer judged, it is not computed (a pooled mean over what is left
-  would drift toward the half that survived: toward Acc(Y) when the judge fails).
+  same questions (asked once per run: both get the same attempts and the same outcome). It has no
+  partial value: unless every question of the task was answered and every W answer judged, it is not
+  computed (a pooled mean over what is left would drift toward the half that survived: toward Acc(Y)
+  when the judge fails).
 
 Per-sample values: the judge's integer score for LLM-Score and Acc(W); the sample's contribution in
 [0, 1] for Acc(Total). A sample whose reply never held a score is `failed` (counted, not a 0).
