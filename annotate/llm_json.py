@@ -2,7 +2,8 @@
 
 Both LLM stages (tags, VQA) want a JSON array. A reply that is not one, or whose elements break the
 stage's schema, is asked again with the stage's next prompt, which names the problem; after the last
-attempt the item fails with every attempt's reason.
+attempt the item fails with every attempt's reason (for a failed call, the backend's: HTTP 500, a
+timeout...). An unreachable endpoint raises `EndpointUnreachableError` out of here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from giqa_harness.llm.base import LLMBackend
 
@@ -76,12 +77,11 @@ def ask_with_retries(
         if not pending:
             break
         prompts = [prompt(i, attempt, outcomes[i].errors[-1] if outcomes[i].errors else "") for i in pending]
-        replies: Sequence[str | None] = llm.complete(prompts, system=system, **generation)
-        if not isinstance(replies, list) or len(replies) != len(prompts):
-            replies = [None] * len(prompts)  # a backend that breaks its contract fails the whole batch
+        replies = llm.complete_detailed(prompts, system=system, **generation)
         still = []
         for i, reply in zip(pending, replies):
-            value, error = parse(i, reply) if reply is not None else (None, "the LLM call failed")
+            value, error = (parse(i, reply.text) if reply.text is not None
+                            else (None, f"the LLM call failed: {reply.error}"))
             if value is None:
                 outcomes[i].errors.append(error or "rejected")
                 still.append(i)

@@ -6,7 +6,9 @@
   cached: the next run tries those records again.
 - Failures: a record that fails a stage (invalid LLM JSON after the retries, an unreadable image, a
   model error) is logged with the stage and reason and leaves the pipeline; the others go on. A batch
-  that raises is retried record by record, so one bad record costs no other.
+  that raises is retried record by record, so one bad record costs no other. An LLM endpoint that
+  cannot be reached (`EndpointUnreachableError`) is not asked record by record: the remaining records
+  fail with that reason, the outputs are written, and the error is raised (a non-zero exit).
 - Sharding: under ``accelerate launch`` (or torchrun) each rank annotates ``records[rank::world]``
   into the shared cache and writes ``OUT/shards/part-RANK.jsonl``; after a barrier rank 0 merges the
   parts, balances the VQA set and writes the outputs.
@@ -21,7 +23,7 @@ from typing import Any, Sequence
 
 from giqa_harness.cache import ResponseCache, cache_key
 from giqa_harness.distributed import Shard, current_shard
-from giqa_harness.errors import ConfigError
+from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.output import atomic_write_jsonl, read_jsonl, redact
 
 from .outputs import build_samples, compute_stats, write_outputs
@@ -120,6 +122,7 @@ class Pipeline:
                  progress: bool = True) -> None:
         self.stages, self.cache, self.batch_size, self.progress = list(stages), cache, max(1, batch_size), progress
         self.counts: dict[str, dict[str, int]] = {}
+        self.stopped: EndpointUnreachableError | None = None  # why the remaining records were not run
 
     def run(self, states: Sequence[RecordState]) -> None:
         for stage in self.stages:
@@ -147,7 +150,14 @@ class Pipeline:
         try:
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]
-                results = _isolated(stage, batch)
+                try:
+                    results = _isolated(stage, batch)
+                except EndpointUnreachableError as exc:
+                    self.stopped = exc
+                    for s in todo[start:]:
+                        s.failure = (stage.name, str(exc))
+                    counts["failed"] += len(todo) - start
+                    break
                 new: dict[str, str] = {}
                 for s, result in zip(batch, results):
                     if isinstance(result, Failed):
@@ -177,6 +187,8 @@ def _isolated(stage: Stage, batch: list[RecordState]) -> list[Any]:
         if len(results) != len(batch):
             raise RuntimeError(f"stage {stage.name} returned {len(results)} results for {len(batch)} records")
         return results
+    except EndpointUnreachableError:
+        raise
     except Exception as exc:
         if len(batch) == 1:
             return [Failed(f"{type(exc).__name__}: {exc}")]
@@ -186,6 +198,8 @@ def _isolated(stage: Stage, batch: list[RecordState]) -> list[Any]:
 def _failure(stage: Stage, state: RecordState) -> Any:
     try:
         return stage.process([state])[0]
+    except EndpointUnreachableError:
+        raise
     except Exception as exc:
         return Failed(f"{type(exc).__name__}: {exc}")
 
@@ -199,8 +213,9 @@ def _progress(total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
 
 def annotate_records(
     config: AnnotateConfig, llm: Any = None, detector: Any = None, iqa: Any = None, shard: Shard | None = None
-) -> tuple[list[RecordState], dict[str, dict[str, int]]] | None:
-    """Every record's final state (rank 0), after this rank annotated its shard; None on other ranks."""
+) -> tuple[list[RecordState], dict[str, dict[str, int]], EndpointUnreachableError | None] | None:
+    """Every record's final state, the counts, and the error that stopped this rank (rank 0), after this
+    rank annotated its shard; None on other ranks (which raise that error themselves)."""
     records = read_descriptions(config.images_dir, config.descriptions)
     if config.limit is not None:
         records = records[: config.limit]
@@ -219,12 +234,14 @@ def annotate_records(
         if cache is not None:
             cache.close()
     if shard.world_size == 1:
-        return states, pipeline.counts
+        return states, pipeline.counts, pipeline.stopped
     parts = config.output / "shards"
     atomic_write_jsonl(parts / f"part-{shard.rank}.jsonl", [state_to_json(s) for s in states])
     (parts / f"counts-{shard.rank}.json").write_text(json.dumps(pipeline.counts), encoding="utf-8")
     shard.barrier()
     if not shard.is_main:
+        if pipeline.stopped is not None:
+            raise pipeline.stopped
         return None
     merged: dict[str, RecordState] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -235,7 +252,7 @@ def annotate_records(
             for name, value in numbers.items():
                 counts.setdefault(stage, {}).setdefault(name, 0)
                 counts[stage][name] += value
-    return [merged[r.record_id] for r in records], counts
+    return [merged[r.record_id] for r in records], counts, pipeline.stopped
 
 
 def annotate(
@@ -245,8 +262,12 @@ def annotate(
     done = annotate_records(config, llm, detector, iqa, shard)
     if done is None:
         return None
-    states, counts = done
+    states, counts, stopped = done
     samples, before = build_samples(states, config.seed, config.balance, config.keep_ungrounded)
     stats = compute_stats(states, samples, before, counts, config.to_json())
     stats["files"] = {role: str(path) for role, path in write_outputs(config.output, states, samples, stats).items()}
+    if stopped is not None:
+        failed = sum(1 for s in states if s.failure is not None)
+        raise EndpointUnreachableError(f"{stopped}; {failed} of {len(states)} records failed, the outputs so far "
+                                       f"are in {config.output} and a rerun resumes from its cache")
     return stats

@@ -56,5 +56,11 @@ class JudgeError(GiqaError):
     """A judge backend is misconfigured or cannot be reached."""
 
 
+class EndpointUnreachableError(GiqaError):
+    """An HTTP endpoint (the judge, an ``openai`` model, annotate's LLM) failed to connect several times
+    in a row. The run stops instead of asking it for every remaining sample: what is finished is kept
+    (the response cache, written outputs) and the command exits non-zero."""
+
+
 class PluginError(GiqaError):
     """A plugin failed to load or registered something invalid."""

@@ -21,7 +21,7 @@ from .cache import CachedLLM, ResponseCache, cache_key
 from .datasets import load_docs
 from .distributed import Shard, current_shard
 from .docs import Doc
-from .errors import ConfigError, GiqaError, TaskError, UnknownNameError
+from .errors import ConfigError, EndpointUnreachableError, GiqaError, TaskError, UnknownNameError
 from .metrics.base import MetricContext, Sample, compute_metric
 from .models import ModelAdapter, Request
 from .output import atomic_write_json, atomic_write_jsonl, redact
@@ -204,11 +204,15 @@ class Evaluator:
             return
         try:
             answers = self._call(requests)
+        except EndpointUnreachableError:
+            raise  # the model's endpoint is down: asking sample by sample would only fail each
         except Exception:
             # Isolate the failing sample(s): answer one by one, so one bad input loses nothing else.
             for it, req in zip(ready, requests):
                 try:
                     it.answer = self._call([req])[0]
+                except EndpointUnreachableError:
+                    raise
                 except Exception as exc:
                     it.failure = f"model error: {_describe_error(exc)}"
             return

@@ -13,8 +13,9 @@ Model arguments:
 - ``frame``: how the model sees the image (``original``, ``pad_square:white``...); default: the box
   format's own default frame. The image is sent already framed (padded or cropped), so the model's
   coordinates refer to the image it really saw.
-- ``concurrency`` (8), ``timeout`` (60 s), ``max_retries`` (5), ``backoff`` (1 s): as for the judge.
-  Requests of one evaluator batch run concurrently, so pass ``--batch_size`` of at least ``concurrency``.
+- ``concurrency`` (8), ``timeout`` (60 s for the whole request), ``max_retries`` (5), ``backoff`` (1 s),
+  ``max_connect_failures`` (3): as for the judge. Requests of one evaluator batch run concurrently, so
+  pass ``--batch_size`` of at least ``concurrency``.
 - ``max_tokens``: overrides the task's ``max_new_tokens`` (default 512 when neither sets it);
   ``temperature``: overrides the task's (greedy, 0, by default); ``system``: a system prompt.
 - ``api_key_env``: the environment variable holding the key (default ``OPENAI_API_KEY``, optional for
@@ -23,7 +24,8 @@ Model arguments:
 
 Each request carries the framed image as a base64 PNG data URL and the question, already rendered in
 the declared box format. A request that still fails after the retries raises, so the evaluator records
-that sample as failed with the reason.
+that sample as failed with the reason. An endpoint that cannot be reached (``max_connect_failures``
+connection failures in a row) stops the run with `EndpointUnreachableError` instead.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from giqa_harness.boxes.formats import get_format
 from giqa_harness.errors import ConfigError, GiqaError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.llm.chat import completion_settings, non_negative, positive_int, positive_number
+from giqa_harness.llm.failures import DEFAULT_MAX_CONNECT_FAILURES
 from giqa_harness.llm.http_chat import ChatClient, ChatResult, read_api_key
 from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, DEFAULT_KEY_ENV
 from giqa_harness.models import ModelAdapter, Request, bool_arg
@@ -66,7 +69,8 @@ class OpenAIChatAdapter(ModelAdapter):
     def __init__(self, model: str | None = None, base_url: str = DEFAULT_BASE_URL, box_format: str | None = None,
                  frame: str | None = None, concurrency: int = 8, timeout: float = 60.0, max_retries: int = 5,
                  backoff: float = 1.0, max_tokens: int | None = None, temperature: float | None = None,
-                 system: str | None = None, api_key_env: str = DEFAULT_KEY_ENV, emits_boxes: bool = True) -> None:
+                 system: str | None = None, api_key_env: str = DEFAULT_KEY_ENV, emits_boxes: bool = True,
+                 max_connect_failures: int = DEFAULT_MAX_CONNECT_FAILURES) -> None:
         if not model:
             raise ConfigError("model 'openai' needs --model_args model=NAME,base_url=URL,box_format=FORMAT")
         if not box_format:
@@ -88,6 +92,7 @@ class OpenAIChatAdapter(ModelAdapter):
             timeout=positive_number(timeout, "timeout", "model 'openai'"),
             max_retries=int(non_negative(max_retries, "max_retries", "model 'openai'", integer=True)),
             backoff=positive_number(backoff, "backoff", "model 'openai'"),
+            max_connect_failures=positive_int(max_connect_failures, "max_connect_failures", "model 'openai'"),
         )
         # Outcomes of a batch that partly failed, kept for the evaluator's one-by-one isolation pass so
         # that no request is sent twice (keyed by the Request objects themselves, which hash by identity).

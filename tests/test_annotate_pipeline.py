@@ -19,6 +19,7 @@ from giqa_harness.annotate.pipeline import AnnotateConfig, annotate
 from giqa_harness.boxes.formats.grid import GridFormat
 from giqa_harness.datasets import record_to_doc
 from giqa_harness.distributed import Shard
+from giqa_harness.testing.chat_server import unused_port
 from giqa_harness.testing.scripted import (
     ScriptedDetector, ScriptedIQA, ScriptedLLM, is_tag_prompt, prompt_description, scripted_plugin,
 )
@@ -219,6 +220,27 @@ def test_command_line_writes_the_training_files(tmp_path, plugin, capsys):
     assert code == 0
     assert "records: 4 (3 annotated, 1 failed: tags 1, 0 without a box)" in out
     assert (tmp_path / "out" / "conversations.json").is_file()
+
+
+def test_a_dead_llm_endpoint_stops_annotation_writes_what_it_has_and_exits_non_zero(tmp_path, plugin, capsys):
+    from giqa_harness.cli import main
+
+    plugin(scripted_plugin(), name="scripted_annotate")
+    write_inputs(tmp_path)
+    url = f"http://127.0.0.1:{unused_port()}/v1"
+    started = time.perf_counter()
+    code = main(["annotate", str(tmp_path / "images"), str(tmp_path / "descriptions.jsonl"), "-o",
+                 str(tmp_path / "out"), "--llm", f"openai:m@{url}", "--llm_args", "backoff=0.01",
+                 "--detector", "scripted", "--batch_size", "1", "--no_progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith(
+        f"giqa-harness annotate: error: cannot reach {url}: connection refused (3 connection attempts in a row failed)")
+    assert "4 of 4 records failed" in err[0]
+    assert time.perf_counter() - started < 5  # the first record's attempts, not every record's
+    failures = read_jsonl(tmp_path / "out" / "failures.jsonl")
+    assert [(f["id"], f["stage"]) for f in failures] == [(k, "tags") for k in DESCRIPTIONS]
+    assert all("cannot reach" in f["reason"] for f in failures)
 
 
 def test_command_line_errors_are_actionable(tmp_path, plugin, capsys):

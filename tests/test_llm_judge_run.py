@@ -1,15 +1,18 @@
 """A judged run end to end: ``--judge openai:MODEL@URL`` scores LLM-Score and Acc(W) through a loopback
-server, and a second run with the same output path asks the judge nothing (the response cache)."""
+server, and a second run with the same output path asks the judge nothing (the response cache). A
+judge that fails (HTTP 500, a trickling reply, replies off the 0-4 scale, an echoed key, down) costs a
+known number of requests, keeps the cause in the reason, and a dead one stops the run."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from giqa_harness.evaluator import RunConfig, evaluate
 from giqa_harness.plugins import registry
-from giqa_harness.testing.chat_server import ChatServer, Reply
+from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
 
 KEY = "sk-judge-P4sk8SECRET"
 # Replayed answers carry a marker; the judge scores by the marker it finds in the prompt.
@@ -55,3 +58,81 @@ def test_judge_scores_a_run_and_a_second_run_asks_it_nothing(tmp_path, tiny_task
     assert {r.headers["Authorization"] for r in server.requests} == {f"Bearer {KEY}"}
     for path in out.iterdir():
         assert KEY.encode() not in path.read_bytes(), path.name
+
+
+# -- a judge that misbehaves: every case counts the HTTP requests the run made ----------------------
+
+FAULT_ARGS = {"backoff": 0.01, "max_retries": 2, "timeout": 0.5}  # 3 requests at most per call
+W_PROMPTS = 2  # the tiny bench has two What/Why/How answers; Acc(W) and Acc(Total) both judge them
+
+
+def judged_run(tmp_path, task, server_url, out="run"):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"doc_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
+    return evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task],
+                              output_path=tmp_path / out, log_samples=True, progress=False,
+                              judge=f"openai:judge-model@{server_url}", judge_args=FAULT_ARGS))
+
+
+def w_failures(tmp_path, task, out="run"):
+    rows = [json.loads(line) for line in (tmp_path / out / f"samples_{task}.jsonl").read_text().splitlines()]
+    return {r["doc_id"]: (r["scores"]["acc_w"], r["scores"]["acc_total"]) for r in rows if r["doc_id"] in ("w1", "w2")}
+
+
+@pytest.mark.parametrize("name, reply, requests_per_prompt, reason", [
+    # The client retries a 500 twice; the judge does not ask again on top (that made 9 per metric).
+    ("HTTP 500", Reply(500, "internal error"), 3, "the judge call failed: HTTP 500: internal error (3 attempt(s))"),
+    # Every byte in time for a per-read timeout; the whole request is cut at 0.5 s and retried.
+    ("trickle", Reply.chat("3", trickle=0.05), 3, "no complete reply within 0.5 s (3 attempt(s))"),
+    # Replies that are not a 0-4 score: asked again twice with a reworded prompt, then failed, quoted.
+    ("negative", Reply.chat("-2"), 3, "(the last one held a negative number ('-2')); last reply: '-2'"),
+    ("off-scale", Reply.chat("Score: 3/5"), 3, "another scale ('/5')); last reply: 'Score: 3/5'"),
+])
+def test_a_failing_judge_costs_one_set_of_attempts_per_question_and_keeps_the_cause(
+        tmp_path, tiny_task, judged_metrics, name, reply, requests_per_prompt, reason):
+    task = tiny_task(metrics=("acc_w", "acc_total"))
+    with ChatServer(lambda request: reply) as server:
+        results = judged_run(tmp_path, task, server.base_url)
+        asked = len(server.requests)
+        judged_run(tmp_path, task, server.base_url)  # a rerun with the same output path
+        asked_again = len(server.requests) - asked
+    assert asked == W_PROMPTS * requests_per_prompt  # shared by Acc(W) and Acc(Total)
+    assert asked_again == asked  # nothing without a score was cached as an answer
+    assert results["results"][task]["metrics"]["acc_w"]["failed"] == W_PROMPTS
+    for acc_w, acc_total in w_failures(tmp_path, task).values():
+        assert acc_w == acc_total and reason in acc_w["failed"]
+
+
+def test_a_key_the_judge_echoes_is_scrubbed_before_the_reply_is_read_cached_or_written(
+        tmp_path, tiny_task, judged_metrics, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    task = tiny_task(metrics=("acc_w", "acc_total"))
+    # The key holds digits: left in, the reply would hold several numbers and not count as a score.
+    echo = lambda request: Reply.chat(f"Score: 3 (request signed {request.headers['Authorization']})")  # noqa: E731
+    with ChatServer(echo) as server:
+        results = judged_run(tmp_path, task, server.base_url)
+    assert len(server.requests) == W_PROMPTS
+    assert results["results"][task]["metrics"]["acc_w"]["value"] == pytest.approx(3 / 4)
+    for path in (tmp_path / "run").iterdir():
+        assert KEY.encode() not in path.read_bytes(), path.name
+    assert (tmp_path / "run" / "cache.sqlite").stat().st_size > 0
+
+
+def test_a_judge_that_is_down_stops_the_run_with_one_error_and_a_non_zero_exit(
+        tmp_path, tiny_task, judged_metrics, capsys):
+    from giqa_harness.cli import main
+
+    task = tiny_task(metrics=("acc_w", "acc_total"))
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"doc_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
+    url = f"http://127.0.0.1:{unused_port()}/v1"
+    started = time.perf_counter()
+    code = main(["--model", "replay", "--model_args", f"path={answers}", "--tasks", task, "--no_progress",
+                 "--output_path", str(tmp_path / "run"), "--judge", f"openai:judge-model@{url}",
+                 "--judge_args", "backoff=0.01"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"giqa-harness run: error: cannot reach {url}: connection refused (3 connection attempts in a row failed)"]
+    assert time.perf_counter() - started < 5
+    assert (tmp_path / "run" / "cache.sqlite").is_file()  # the model's answers are kept for the rerun

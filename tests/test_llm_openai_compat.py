@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from giqa_harness.errors import ConfigError
+from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.llm import build_backend
 from giqa_harness.llm.http_chat import EndpointError, message_text, retry_after_seconds
 from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, parse_openai_target
-from giqa_harness.testing.chat_server import ChatServer, Reply
+from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
 
 KEY = "sk-test-Zq8vXy31SECRET"
 
@@ -90,13 +90,59 @@ def test_a_client_error_is_not_retried_and_fails_that_prompt_only():
     assert "HTTP 400" in backend.last_errors[1]
 
 
-def test_connection_refused_is_retried_then_failed():
-    with socket.socket() as probe:  # a port that nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    backend = build_backend(f"openai:m@http://127.0.0.1:{port}/v1", backoff=0.01, max_retries=2)
+def test_a_trickling_reply_is_cut_off_at_the_timeout_of_the_whole_request():
+    # Each byte comes well within the timeout, so a timeout per socket read would wait for all of them.
+    with ChatServer(scripted(Reply.chat("slow", trickle=0.02))) as server:
+        backend = judge(server, timeout=0.5)
+        started = time.perf_counter()
+        replies = backend.complete(["Rate this."])
+        elapsed = time.perf_counter() - started
+    assert replies == ["echo: Rate this."]  # the retry got the prompt's echo at once
+    assert len(server.requests) == 2
+    assert elapsed < 1.5  # the trickled body alone takes about 4 s
+
+
+def test_a_reply_that_always_trickles_fails_with_the_timeout_as_its_reason():
+    with ChatServer(lambda request: Reply.chat("slow", trickle=0.02)) as server:
+        backend = judge(server, timeout=0.3, max_retries=1)
+        assert backend.complete_detailed(["Rate this."])[0].error == "no complete reply within 0.3 s (2 attempt(s))"
+    assert len(server.requests) == 2
+
+
+def test_a_dead_endpoint_stops_after_three_connection_failures_with_one_clear_error():
+    url = f"http://127.0.0.1:{unused_port()}/v1"
+    backend = build_backend(f"openai:m@{url}", backoff=0.01, max_retries=5)
+    started = time.perf_counter()
+    with pytest.raises(EndpointUnreachableError) as caught:
+        backend.complete([f"prompt {i}" for i in range(20)])
+    assert str(caught.value) == f"cannot reach {url}: connection refused (3 connection attempts in a row failed)"
+    with pytest.raises(EndpointUnreachableError):  # and it stays stopped: no more requests
+        backend.complete(["one more"])
+    assert time.perf_counter() - started < 2
+
+
+def test_connection_failures_below_the_limit_are_retried_then_failed():
+    backend = build_backend(f"openai:m@http://127.0.0.1:{unused_port()}/v1", backoff=0.01, max_retries=2,
+                            max_connect_failures=10)
     assert backend.complete(["hello"]) == [None]
-    assert "Connection" in backend.last_errors[0] or "refused" in backend.last_errors[0]
+    assert backend.last_errors == ["connection refused"]
+
+
+def test_retries_are_logged_as_one_line_per_kind_of_failure_with_a_count(caplog):
+    def handler(request):  # the first two attempts of every prompt fail, each prompt's own way
+        attempt = sum(r.body == request.body for r in server.requests)
+        if attempt > 2:
+            return Reply.chat("Score: 1")
+        return Reply(500, "internal") if "a" in request.last_user_text else Reply(429, "slow down")
+
+    with ChatServer(handler) as server, caplog.at_level(logging.WARNING):
+        replies = judge(server).complete(["a", "b", "a again"])
+    assert replies == ["Score: 1"] * 3 and len(server.requests) == 9
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert f"{server.base_url}/chat/completions: 4 attempt(s) failed with HTTP 500" in lines[0]
+    assert "4 retried, 0 request(s) gave up" in lines[0]
+    assert "2 attempt(s) failed with HTTP 429" in lines[1]
 
 
 def test_concurrency_is_bounded_and_replies_keep_their_order():
@@ -130,6 +176,12 @@ def test_api_key_goes_in_the_header_and_nowhere_else(monkeypatch, caplog):
                         str(backend.last_errors)])
     assert KEY not in visible
     assert "***" in backend.last_errors[0]  # the echoed key was scrubbed, the rest of the error kept
+
+
+def test_a_key_echoed_in_a_reply_is_scrubbed_before_anyone_sees_it(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    with ChatServer(lambda request: Reply.chat(f"Score: 3. You sent {request.headers['Authorization']}")) as server:
+        assert judge(server).complete(["a"]) == ["Score: 3. You sent Bearer ***"]
 
 
 def test_a_rejected_key_raises_without_showing_it(monkeypatch):

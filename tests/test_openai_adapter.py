@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 
 import pytest
 from PIL import Image
 
 from giqa_harness.errors import ConfigError
 from giqa_harness.evaluator import RunConfig, evaluate
-from giqa_harness.testing.chat_server import ChatServer, Reply
+from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
 
 KEY = "sk-adapter-Q7wR93KEY"
 ANSWERS = {  # the served model's answer, by a piece of each question, in the grid syntax
@@ -91,6 +92,20 @@ def test_a_failing_request_fails_its_sample_only_and_is_not_sent_twice(tmp_path,
     asked = [r.last_user_text for r in server.requests]
     assert sum("sharp?" in q for q in asked) == 3  # 1 + max_retries, not again in the isolation pass
     assert len(asked) == 5 + 3
+
+
+def test_a_model_endpoint_that_is_down_stops_the_run_at_once_with_a_non_zero_exit(tmp_path, tiny_task, capsys):
+    from giqa_harness.cli import main
+
+    task = tiny_task()
+    url = f"http://127.0.0.1:{unused_port()}/v1"
+    started = time.perf_counter()
+    code = main(["--model", "openai", "--model_args", f"model=m,base_url={url},box_format=giqa_grid,backoff=0.01",
+                 "--tasks", task, "--batch_size", "2", "--output_path", str(tmp_path / "run"), "--no_progress"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"giqa-harness run: error: cannot reach {url}: connection refused (3 connection attempts in a row failed)"]
+    assert time.perf_counter() - started < 5  # not six samples times six attempts each
 
 
 def test_task_generation_kwargs_are_mapped_and_model_args_override_them(tmp_path, tiny_task):

@@ -1,15 +1,21 @@
 """A small client for OpenAI-compatible ``/chat/completions`` endpoints (OpenAI, vLLM, SGLang,
-LMDeploy, ...), on the standard library alone. Shared by the ``openai:`` judge backend and the
-``openai`` model adapter.
+LMDeploy, ...), on the standard library alone. Shared by the ``openai:`` judge backend, the ``openai``
+model adapter and annotate's ``--llm openai:...``.
 
 - bounded concurrency: at most ``concurrency`` requests in flight per client, across threads;
+- ``timeout`` bounds the whole request (connecting, sending, and every byte of the reply), so a server
+  that trickles its reply cannot stall a run;
 - retries with exponential back-off and jitter on 429, 5xx, timeouts and connection errors, waiting
-  at least what a ``Retry-After`` header asks;
+  at least what a ``Retry-After`` header asks; logged as one line per kind of failure with a count
+  when a batch ends, not a line per attempt;
+- ``max_connect_failures`` connection failures in a row (default 3) stop the client: every request
+  then raises `EndpointUnreachableError` ("cannot reach URL: connection refused");
 - a reply that is not JSON or has no message text is retried, then reported as failed;
 - 401/403/404 raise at once (a wrong key or URL fails every request alike).
 
 The API key lives in a `Secret`, whose repr is ``***``; it goes into the Authorization header and
-nowhere else, and is scrubbed from any error text a server sends back.
+nowhere else. Every key of this process is scrubbed from replies and error texts before anyone sees
+them (so before they are cached, logged or written).
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import ConfigError, GiqaError
+from .deadline import RequestTimeout, send_within
+from .failures import DEFAULT_MAX_CONNECT_FAILURES, ConnectBreaker, RetryTally, connect_failure_cause
+from .secrets import Secret, scrub
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +51,6 @@ ERROR_SNIPPET_CHARS = 300
 
 class EndpointError(GiqaError):
     """The endpoint refuses every request alike (bad key, wrong URL or model name)."""
-
-
-class Secret:
-    """A string that never shows itself in a repr, a str() or a traceback's locals."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
 
 
 def read_api_key(env_name: str, required: bool) -> Secret | None:
@@ -126,7 +118,8 @@ class ChatClient:
     """Posts chat-completions bodies to ``{base_url}/chat/completions``."""
 
     def __init__(self, base_url: str, api_key: Secret | None = None, concurrency: int = 8, timeout: float = 60.0,
-                 max_retries: int = 5, backoff: float = 1.0, max_backoff: float = 60.0) -> None:
+                 max_retries: int = 5, backoff: float = 1.0, max_backoff: float = 60.0,
+                 max_connect_failures: int = DEFAULT_MAX_CONNECT_FAILURES) -> None:
         self.base_url = check_base_url(base_url)
         self.url = f"{self.base_url}/chat/completions"
         self._api_key = api_key
@@ -134,52 +127,65 @@ class ChatClient:
         self.backoff, self.max_backoff = backoff, max_backoff
         self._slots = threading.BoundedSemaphore(concurrency)
         self._rng = random.Random()
+        self._breaker = ConnectBreaker(self.base_url, max_connect_failures)
 
     def __repr__(self) -> str:
         return f"ChatClient({self.url!r}, concurrency={self.concurrency}, timeout={self.timeout})"
 
     def post_many(self, bodies: Sequence[dict[str, Any]]) -> list[ChatResult]:
-        """One result per body, same order; requests run concurrently up to ``concurrency``."""
+        """One result per body, same order; requests run concurrently up to ``concurrency``. Raises
+        `EndpointUnreachableError` once the endpoint failed to connect ``max_connect_failures`` times in a row."""
+        tally = RetryTally()
         if len(bodies) <= 1:
-            return [self.post(body) for body in bodies]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)),
-                                thread_name_prefix="giqa-chat") as pool:
-            return list(pool.map(self.post, bodies))
+            results = [self._post(body, tally) for body in bodies]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)),
+                                    thread_name_prefix="giqa-chat") as pool:
+                results = list(pool.map(lambda body: self._post(body, tally), bodies))
+        tally.log(log, self.url, self.max_retries + 1)
+        return results
 
     def post(self, body: dict[str, Any]) -> ChatResult:
         """One request, retried as the module docstring says."""
+        return self.post_many([body])[0]
+
+    def _post(self, body: dict[str, Any], tally: RetryTally) -> ChatResult:
         data = json.dumps(body).encode("utf-8")
-        error = "not sent"
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
+            self._breaker.check()
+            final = attempt == self.max_retries
             wait: float | None = None
             try:
                 status, payload, retry_after = self._send(data)
-            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-                # Timeouts, refused or reset connections: worth another try.
-                reason = getattr(exc, "reason", None) or exc  # URLError wraps the socket error
-                kind = type(exc if isinstance(reason, str) else reason).__name__
-                error = f"{kind}: {self._scrub(str(reason))}" if str(reason) else kind
+            except urllib.error.URLError as exc:  # no connection (refused, unresolvable, connect timeout)
+                cause = scrub(connect_failure_cause(exc, self.timeout))
+                self._breaker.failed(cause)  # raises once the endpoint looks dead
+                kind, error = cause, cause
+            except RequestTimeout as exc:
+                kind, error = "timeout", str(exc)
+            except (http.client.HTTPException, OSError) as exc:  # reset or cut off after connecting
+                kind, error = "a broken connection", f"{type(exc).__name__}: {scrub(str(exc))}".rstrip(": ")
             else:
+                self._breaker.reached()
                 if status == 200:
                     text = self._parse(payload)
                     if text is not None:
-                        return ChatResult(text, attempts=attempt + 1)
-                    error = f"reply is not a chat completion: {self._scrub(payload[:ERROR_SNIPPET_CHARS])!r}"
+                        return ChatResult(scrub(text), attempts=attempt + 1)
+                    kind = "a reply that is not a chat completion"
+                    error = f"reply is not a chat completion: {scrub(payload)[:ERROR_SNIPPET_CHARS]!r}"
                 elif status in FATAL_STATUSES:
                     raise EndpointError(f"HTTP {status} from {self.url}: {FATAL_STATUSES[status]} "
                                         "(check the base URL, the model name and the API key variable)")
                 else:
-                    error = f"HTTP {status}: {self._scrub(payload[:ERROR_SNIPPET_CHARS])}"
-                    if status not in RETRY_STATUSES:
-                        return ChatResult(None, error, attempt + 1)
+                    kind, error = f"HTTP {status}", f"HTTP {status}: {scrub(payload)[:ERROR_SNIPPET_CHARS]}"
+                    final = final or status not in RETRY_STATUSES
                     wait = retry_after
-            if attempt == self.max_retries:
-                break
-            delay = self._delay(attempt, wait)
-            log.warning("chat request to %s failed (%s); retry %d of %d in %.2f s", self.url, error, attempt + 1,
-                        self.max_retries, delay)
-            time.sleep(delay)
-        return ChatResult(None, error, self.max_retries + 1)
+            tally.failed(kind, error, final)
+            if final:
+                return ChatResult(None, error, attempt + 1)
+            time.sleep(self._delay(attempt, wait))
+            attempt += 1
 
     def _send(self, data: bytes) -> tuple[int, str, float | None]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -187,13 +193,9 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
         request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         with self._slots:
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, response.read().decode("utf-8", "replace"), None
-            except urllib.error.HTTPError as exc:
-                with exc:
-                    body = exc.read().decode("utf-8", "replace")
-                return exc.code, body, retry_after_seconds(exc.headers.get("Retry-After") if exc.headers else None)
+            status, body, reply_headers = send_within(request, self.timeout)
+        retry_after = retry_after_seconds(reply_headers.get("Retry-After") if reply_headers else None)
+        return status, body.decode("utf-8", "replace"), retry_after
 
     @staticmethod
     def _parse(payload: str) -> str | None:
@@ -209,8 +211,3 @@ class ChatClient:
         if retry_after is not None:
             delay = max(delay, min(retry_after, MAX_RETRY_AFTER_S))
         return delay
-
-    def _scrub(self, text: str) -> str:
-        if self._api_key is not None and self._api_key.reveal():
-            text = text.replace(self._api_key.reveal(), "***")
-        return text

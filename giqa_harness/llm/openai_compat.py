@@ -11,11 +11,12 @@ since local servers usually need none) and is sent only in the Authorization hea
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError
-from .base import LLMBackend
+from .base import Completion, LLMBackend
 from .chat import chat_messages, completion_settings, non_negative, positive_int, positive_number
+from .failures import DEFAULT_MAX_CONNECT_FAILURES
 from .http_chat import ChatClient, check_base_url, read_api_key
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -38,7 +39,8 @@ class OpenAIBackend(LLMBackend):
     """Chat completions, one request per prompt, sent concurrently by a shared `ChatClient`."""
 
     def __init__(self, spec: str, api_key_env: str = DEFAULT_KEY_ENV, concurrency: int = 8, timeout: float = 60.0,
-                 max_retries: int = 5, backoff: float = 1.0, max_tokens: int = 256, temperature: float = 0.0) -> None:
+                 max_retries: int = 5, backoff: float = 1.0, max_tokens: int = 256, temperature: float = 0.0,
+                 max_connect_failures: int = DEFAULT_MAX_CONNECT_FAILURES) -> None:
         self.model, base_url = parse_openai_target(spec)
         super().__init__(f"openai:{self.model}@{base_url}")
         self.max_tokens = positive_int(max_tokens, "max_tokens", "openai judge")
@@ -49,6 +51,7 @@ class OpenAIBackend(LLMBackend):
             timeout=positive_number(timeout, "timeout", "openai judge"),
             max_retries=int(non_negative(max_retries, "max_retries", "openai judge", integer=True)),
             backoff=positive_number(backoff, "backoff", "openai judge"),
+            max_connect_failures=positive_int(max_connect_failures, "max_connect_failures", "openai judge"),
         )
         self.last_errors: list[str | None] = []  # why each prompt of the last call failed (None: it did not)
 
@@ -59,8 +62,13 @@ class OpenAIBackend(LLMBackend):
         return {"backend": self.spec, "max_tokens": self.max_tokens, "temperature": self.temperature}
 
     def complete(self, prompts: Sequence[str], system: str | None = None, **generation: Any) -> list[str | None]:
+        return [c.text for c in self.complete_detailed(prompts, system=system, **generation)]
+
+    def complete_detailed(self, prompts: Sequence[str], system: str | None = None,
+                          keep: Callable[[str], bool] | None = None, **generation: Any) -> list[Completion]:
         settings = {"max_tokens": self.max_tokens, "temperature": self.temperature, **completion_settings(generation)}
         bodies = [{"model": self.model, "messages": chat_messages(p, system), **settings} for p in prompts]
         results = self.client.post_many(bodies)
         self.last_errors = [r.error for r in results]
-        return [r.text for r in results]
+        return [Completion(r.text) if r.text is not None else Completion(None, f"{r.error} ({r.attempts} attempt(s))")
+                for r in results]

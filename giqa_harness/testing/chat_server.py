@@ -8,11 +8,14 @@ stages against real HTTP (status codes, Retry-After, slow replies, garbage) with
         backend = build_backend(f"openai:judge@{server.base_url}")
 
 The server records every request (`requests`) and the most requests it held at once (`max_active`).
+`Reply.trickle` sends a reply's body a byte at a time (a server that stalls a client whose timeout
+bounds each read only); `unused_port` gives a loopback port nothing listens on (an endpoint that is down).
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,19 +43,28 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the server answers: status, raw body text, extra headers, and a delay before answering."""
+    """What the server answers: status, raw body text, extra headers, a delay before answering, and
+    ``trickle`` seconds between the body's bytes (0: the body at once)."""
 
     status: int = 200
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0
 
     @staticmethod
-    def chat(text: str, delay: float = 0.0) -> "Reply":
+    def chat(text: str, delay: float = 0.0, trickle: float = 0.0) -> "Reply":
         """A well-formed chat-completions reply holding ``text``."""
         payload = {"id": "cmpl-test", "object": "chat.completion", "model": "test",
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
-        return Reply(200, json.dumps(payload), delay=delay)
+        return Reply(200, json.dumps(payload), delay=delay, trickle=trickle)
+
+
+def unused_port() -> int:
+    """A loopback port that nothing listens on (bound, then released): connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class ChatServer:
@@ -112,7 +124,13 @@ class ChatServer:
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(data)
+                    if reply.trickle:
+                        for i in range(len(data)):
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout) before the reply: expected in timeout tests
 
