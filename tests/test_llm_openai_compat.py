@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.llm import build_backend
+from giqa_harness.llm.base import Completion
 from giqa_harness.llm.http_chat import EndpointError, message_text, retry_after_seconds
 from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, parse_openai_target
 from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
@@ -51,10 +52,8 @@ def test_429_is_retried_after_the_time_retry_after_asks_for():
 
 def test_500_is_retried_with_back_off():
     with ChatServer(scripted(Reply(500, "internal"), Reply(503, "busy"))) as server:
-        backend = judge(server)
-        assert backend.complete(["Rate this."]) == ["echo: Rate this."]
+        assert judge(server).complete_detailed(["Rate this."]) == [Completion("echo: Rate this.")]
     assert len(server.requests) == 3
-    assert backend.last_errors == [None]
 
 
 def test_a_reply_slower_than_the_timeout_is_abandoned_and_retried():
@@ -71,10 +70,9 @@ def test_a_reply_slower_than_the_timeout_is_abandoned_and_retried():
                                      '{"choices": []}', '{"choices": [{"message": {"content": null}}]}'])
 def test_a_reply_that_is_not_a_chat_completion_is_retried_then_failed(garbage):
     with ChatServer(lambda request: Reply(200, garbage)) as server:
-        backend = judge(server, max_retries=2)
-        assert backend.complete(["Rate this."]) == [None]
+        (reply,) = judge(server, max_retries=2).complete_detailed(["Rate this."])
+    assert reply.text is None and "not a chat completion" in reply.error and "(3 attempt(s))" in reply.error
     assert len(server.requests) == 3
-    assert "not a chat completion" in backend.last_errors[0]
 
 
 def test_a_client_error_is_not_retried_and_fails_that_prompt_only():
@@ -84,10 +82,10 @@ def test_a_client_error_is_not_retried_and_fails_that_prompt_only():
         return Reply.chat("Score: 2")
 
     with ChatServer(handler) as server:
-        backend = judge(server)
-        assert backend.complete(["fine", "too long", "fine too"]) == ["Score: 2", None, "Score: 2"]
+        fine, too_long, fine_too = judge(server).complete_detailed(["fine", "too long", "fine too"])
+    assert fine.text == fine_too.text == "Score: 2"
+    assert too_long.text is None and too_long.error.startswith("HTTP 400")
     assert len(server.requests) == 3
-    assert "HTTP 400" in backend.last_errors[1]
 
 
 def test_a_trickling_reply_is_cut_off_at_the_timeout_of_the_whole_request():
@@ -124,8 +122,7 @@ def test_a_dead_endpoint_stops_after_three_connection_failures_with_one_clear_er
 def test_connection_failures_below_the_limit_are_retried_then_failed():
     backend = build_backend(f"openai:m@http://127.0.0.1:{unused_port()}/v1", backoff=0.01, max_retries=2,
                             max_connect_failures=10)
-    assert backend.complete(["hello"]) == [None]
-    assert backend.last_errors == ["connection refused"]
+    assert backend.complete_detailed(["hello"]) == [Completion(None, "connection refused (3 attempt(s))")]
 
 
 def test_retries_are_logged_as_one_line_per_kind_of_failure_with_a_count(caplog):
@@ -170,12 +167,13 @@ def test_api_key_goes_in_the_header_and_nowhere_else(monkeypatch, caplog):
         backend = judge(server)
         with caplog.at_level(logging.DEBUG):
             assert backend.complete(["a"]) == ["ok"]
-            assert backend.complete(["b"]) == [None]
+            (failed,) = backend.complete_detailed(["b"])
     assert {r.headers["Authorization"] for r in server.requests} == {f"Bearer {KEY}"}
     visible = " ".join([repr(backend), repr(backend.client), json.dumps(backend.identity()), caplog.text,
-                        str(backend.last_errors)])
+                        str(failed)])
     assert KEY not in visible
-    assert "***" in backend.last_errors[0]  # the echoed key was scrubbed, the rest of the error kept
+    assert "HTTP 500: upstream failed for ***" in caplog.text  # the echoed key was scrubbed, the rest kept
+    assert failed.error.startswith("HTTP 400") and "***" in failed.error
 
 
 def test_a_key_echoed_in_a_reply_is_scrubbed_before_anyone_sees_it(monkeypatch):

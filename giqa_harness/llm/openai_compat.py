@@ -53,7 +53,6 @@ class OpenAIBackend(LLMBackend):
             backoff=positive_number(backoff, "backoff", "openai judge"),
             max_connect_failures=positive_int(max_connect_failures, "max_connect_failures", "openai judge"),
         )
-        self.last_errors: list[str | None] = []  # why each prompt of the last call failed (None: it did not)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.spec!r})"
@@ -69,6 +68,5 @@ class OpenAIBackend(LLMBackend):
         settings = {"max_tokens": self.max_tokens, "temperature": self.temperature, **completion_settings(generation)}
         bodies = [{"model": self.model, "messages": chat_messages(p, system), **settings} for p in prompts]
         results = self.client.post_many(bodies)
-        self.last_errors = [r.error for r in results]
         return [Completion(r.text) if r.text is not None else Completion(None, f"{r.error} ({r.attempts} attempt(s))")
                 for r in results]

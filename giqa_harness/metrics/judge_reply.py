@@ -62,11 +62,6 @@ def read_score(reply: str | None) -> tuple[int | None, str]:
     return values.pop(), ""
 
 
-def parse_score(reply: str | None) -> int | None:
-    """The 0-4 score `read_score` finds in ``reply``, or None."""
-    return read_score(reply)[0]
-
-
 def holds_score(reply: str) -> bool:
     """Whether ``reply`` is a final answer (worth caching): it states a score."""
     return read_score(reply)[0] is not None
