@@ -58,8 +58,9 @@ class JudgeError(GiqaError):
 
 class EndpointUnreachableError(GiqaError):
     """An HTTP endpoint (the judge, an ``openai`` model, annotate's LLM) failed to connect several times
-    in a row. The run stops instead of asking it for every remaining sample: what is finished is kept
-    (the response cache, written outputs) and the command exits non-zero."""
+    in a row. Nothing more is sent to it: callers re-raise it instead of asking sample by sample, the
+    task (or annotation) that needed it fails, what is finished is kept and written, and the command
+    exits non-zero."""
 
 
 class PluginError(GiqaError):

@@ -25,7 +25,7 @@ Model arguments:
 Each request carries the framed image as a base64 PNG data URL and the question, already rendered in
 the declared box format. A request that still fails after the retries raises, so the evaluator records
 that sample as failed with the reason. An endpoint that cannot be reached (``max_connect_failures``
-connection failures in a row) stops the run with `EndpointUnreachableError` instead.
+connection failures in a row) raises `EndpointUnreachableError` instead, which fails the task at once.
 """
 
 from __future__ import annotations

@@ -363,6 +363,10 @@ def test_a_task_that_fails_mid_run_is_recorded_and_the_finished_tasks_are_writte
         {"task": failing, "metric": None, "problem": "task failed: RuntimeError: the scorer fell over"}]
 
 
+NO_SCORE_REASON = ("no single 0-4 score in the judge's reply after 3 attempt(s) (the last one held no number); "
+          "last reply: 'I cannot tell.'")
+
+
 def test_partly_failed_answers_and_judgements_are_counted_in_results_json(tmp_path, tiny_task, plugin):
     from giqa_harness.testing.faults import faulty_run
 
@@ -377,10 +381,8 @@ def test_partly_failed_answers_and_judgements_are_counted_in_results_json(tmp_pa
     acc_w = metrics["acc_w"]
     assert acc_w["value"] == 0.75 and acc_w["coverage"] == {
         "applicable": 2, "scored": 1, "failed": 1, "complete": False, "failed_generation": 0, "failed_metric": 1,
-        "causes": [{"stage": "metric", "count": 1,
-                    "reason": "no 0-4 score in the judge's reply after 3 attempts; last reply: 'I cannot tell.'"}]}
-    assert acc_w["notes"] == [{"kind": "incomplete", "text": "1 of 2 failed: 1 in the metric (no 0-4 score in the "
-                               "judge's reply after 3 attempts; last reply: 'I cannot tell.')"}]
+        "causes": [{"stage": "metric", "count": 1, "reason": NO_SCORE_REASON}]}
+    assert acc_w["notes"] == [{"kind": "incomplete", "text": f"1 of 2 failed: 1 in the metric ({NO_SCORE_REASON})"}]
     assert metrics["acc_y"]["coverage"]["complete"] and metrics["acc_y"]["notes"] == []
     assert metrics["acc_total"]["value"] is None  # never Acc(Y) with part of the W half
 

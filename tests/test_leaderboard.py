@@ -137,8 +137,9 @@ def test_run_table_marks_incomplete_values_with_count_and_cause(tmp_path, tiny_t
     assert lines[0] == f"{task}  (6 of 6 docs answered, 0 failed)"
     acc_w = next(i for i, line in enumerate(lines) if line.startswith("  Acc(W) "))
     assert lines[acc_w].endswith("(1/2 scored)")
-    assert lines[acc_w + 1].strip() == ("incomplete: 1 of 2 failed: 1 in the metric (no 0-4 score in the judge's "
-                                        "reply after 3 attempts; last reply: 'I cannot tell.')")
+    assert lines[acc_w + 1].strip() == ("incomplete: 1 of 2 failed: 1 in the metric (no single 0-4 score in the "
+                                        "judge's reply after 3 attempt(s) (the last one held no number); last reply: "
+                                        "'I cannot tell.')")
     assert next(line for line in lines if line.startswith("  Acc(Y) ")).endswith("(n=2)")
     assert next(line for line in lines if line.startswith("  Acc(Total) ")).startswith("  Acc(Total)  not computed")
 

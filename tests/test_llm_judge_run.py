@@ -118,21 +118,26 @@ def test_a_key_the_judge_echoes_is_scrubbed_before_the_reply_is_read_cached_or_w
     assert (tmp_path / "run" / "cache.sqlite").stat().st_size > 0
 
 
-def test_a_judge_that_is_down_stops_the_run_with_one_error_and_a_non_zero_exit(
+def test_a_judge_that_is_down_stops_asking_writes_what_it_has_and_exits_non_zero(
         tmp_path, tiny_task, judged_metrics, capsys):
     from giqa_harness.cli import main
 
-    task = tiny_task(metrics=("acc_w", "acc_total"))
+    first = tiny_task(metrics=("acc_w", "acc_total"))
+    second = tiny_task(metrics=("llm_score",), name="tiny_des")
     answers = tmp_path / "answers.jsonl"
     answers.write_text("".join(json.dumps({"doc_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
     url = f"http://127.0.0.1:{unused_port()}/v1"
     started = time.perf_counter()
-    code = main(["--model", "replay", "--model_args", f"path={answers}", "--tasks", task, "--no_progress",
-                 "--output_path", str(tmp_path / "run"), "--judge", f"openai:judge-model@{url}",
+    code = main(["--model", "replay", "--model_args", f"path={answers}", "--tasks", f"{first},{second}",
+                 "--no_progress", "--output_path", str(tmp_path / "run"), "--judge", f"openai:judge-model@{url}",
                  "--judge_args", "backoff=0.01"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.strip().splitlines() == [
-        f"giqa-harness run: error: cannot reach {url}: connection refused (3 connection attempts in a row failed)"]
+    captured = capsys.readouterr()
+    assert code == 1
+    cause = f"EndpointUnreachableError: cannot reach {url}: connection refused (3 connection attempts in a row failed)"
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    # The second task's judge calls fail at once: the breaker is open, no more attempts are made.
+    assert {name: results["results"][name]["error"] for name in (first, second)} == {first: cause, second: cause}
+    assert f"{first}  FAILED: {cause}" in captured.out
+    assert "attempt" not in captured.err  # no retry lines
     assert time.perf_counter() - started < 5
     assert (tmp_path / "run" / "cache.sqlite").is_file()  # the model's answers are kept for the rerun

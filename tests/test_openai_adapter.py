@@ -94,7 +94,7 @@ def test_a_failing_request_fails_its_sample_only_and_is_not_sent_twice(tmp_path,
     assert len(asked) == 5 + 3
 
 
-def test_a_model_endpoint_that_is_down_stops_the_run_at_once_with_a_non_zero_exit(tmp_path, tiny_task, capsys):
+def test_a_model_endpoint_that_is_down_fails_the_task_at_once_with_a_non_zero_exit(tmp_path, tiny_task, capsys):
     from giqa_harness.cli import main
 
     task = tiny_task()
@@ -102,9 +102,12 @@ def test_a_model_endpoint_that_is_down_stops_the_run_at_once_with_a_non_zero_exi
     started = time.perf_counter()
     code = main(["--model", "openai", "--model_args", f"model=m,base_url={url},box_format=giqa_grid,backoff=0.01",
                  "--tasks", task, "--batch_size", "2", "--output_path", str(tmp_path / "run"), "--no_progress"])
-    assert code == 2
-    assert capsys.readouterr().err.strip().splitlines() == [
-        f"giqa-harness run: error: cannot reach {url}: connection refused (3 connection attempts in a row failed)"]
+    captured = capsys.readouterr()
+    assert code == 1
+    cause = f"cannot reach {url}: connection refused (3 connection attempts in a row failed)"
+    assert f"{task}  FAILED: EndpointUnreachableError: {cause}" in captured.out
+    assert "attempt" not in captured.err  # no retry lines
+    assert cause in json.loads((tmp_path / "run" / "results.json").read_text())["results"][task]["error"]
     assert time.perf_counter() - started < 5  # not six samples times six attempts each
 
 

@@ -14,8 +14,8 @@ def test_a_metric_that_failed_on_every_sample_is_a_problem(tmp_path, tiny_task, 
     task, _, results = faulty_run(tmp_path, tiny_task, plugin, unjudged=["w1", "w2"])
     assert results["problems"] == [{
         "task": task, "metric": "acc_w",
-        "problem": "Acc(W) failed on every sample: 2 of 2 failed: 2 in the metric (no 0-4 score in the judge's "
-                   "reply after 3 attempts; last reply: 'I cannot tell.' x2)",
+        "problem": "Acc(W) failed on every sample: 2 of 2 failed: 2 in the metric (no single 0-4 score in the judge's "
+                   "reply after 3 attempt(s) (the last one held no number); last reply: 'I cannot tell.' x2)",
     }]  # Acc(Total) is not computed (the W half is missing) but did not fail everywhere: not a problem
 
 
