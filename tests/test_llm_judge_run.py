@@ -122,8 +122,8 @@ def test_a_judge_that_is_down_stops_asking_writes_what_it_has_and_exits_non_zero
         tmp_path, tiny_task, judged_metrics, capsys):
     from giqa_harness.cli import main
 
-    first = tiny_task(metrics=("acc_w", "acc_total"))
-    second = tiny_task(metrics=("llm_score",), name="tiny_des")
+    first = tiny_task(metrics=("acc_y", "acc_w", "acc_total"))
+    second = tiny_task(metrics=("llm_score", "bleu4"), name="tiny_des")
     answers = tmp_path / "answers.jsonl"
     answers.write_text("".join(json.dumps({"doc_id": k, "answer": v}) + "\n" for k, v in ANSWERS.items()))
     url = f"http://127.0.0.1:{unused_port()}/v1"
@@ -133,11 +133,18 @@ def test_a_judge_that_is_down_stops_asking_writes_what_it_has_and_exits_non_zero
                  "--judge_args", "backoff=0.01"])
     captured = capsys.readouterr()
     assert code == 1
-    cause = f"EndpointUnreachableError: cannot reach {url}: connection refused (3 connection attempts in a row failed)"
+    cause = f"the judge is unreachable: cannot reach {url}: connection refused"
     results = json.loads((tmp_path / "run" / "results.json").read_text())
-    # The second task's judge calls fail at once: the breaker is open, no more attempts are made.
-    assert {name: results["results"][name]["error"] for name in (first, second)} == {first: cause, second: cause}
-    assert f"{first}  FAILED: {cause}" in captured.out
+    first_metrics = results["results"][first]["metrics"]
+    second_metrics = results["results"][second]["metrics"]
+    # The judge's metrics fail on every sample with the cause; the rest of each task is still scored.
+    for metric in (first_metrics["acc_w"], second_metrics["llm_score"]):
+        assert metric["value"] is None and metric["coverage"]["scored"] == 0
+        assert [c["reason"][:len(cause)] for c in metric["coverage"]["causes"]] == [cause], metric["coverage"]
+    assert first_metrics["acc_y"]["value"] is not None and second_metrics["bleu4"]["value"] is not None
+    assert first_metrics["acc_total"]["value"] is None
+    assert "problems (exit status 1)" in captured.out
+    assert f"{second}: LLM-Score failed on every sample" in captured.out
     assert "attempt" not in captured.err  # no retry lines
     assert time.perf_counter() - started < 5
     assert (tmp_path / "run" / "cache.sqlite").is_file()  # the model's answers are kept for the rerun

@@ -79,7 +79,7 @@ def test_a_failed_call_is_not_asked_again_and_its_reason_is_kept():
     assert judge.prompts == ["x"]  # the backend already retried; a reworded prompt would not help
 
 
-def test_a_backend_that_raises_fails_its_samples_but_an_unreachable_endpoint_stops_the_run():
+def test_a_backend_that_raises_or_cannot_be_reached_fails_its_samples_with_the_cause():
     class Down(LLMBackend):
         calls = 0
 
@@ -93,11 +93,17 @@ def test_a_backend_that_raises_fails_its_samples_but_an_unreachable_endpoint_sto
     assert down.calls == 1
 
     class Dead(LLMBackend):
+        calls = 0
+
         def complete(self, prompts, system=None, **generation):
+            self.calls += 1
             raise EndpointUnreachableError("cannot reach http://127.0.0.1:9/v1: connection refused")
 
-    with pytest.raises(EndpointUnreachableError, match="cannot reach"):
-        judge_scores(Dead("dead"), ["x"])
+    dead = Dead("dead")
+    failures = judge_scores(dead, ["x", "y"], retries=2)
+    assert [f["failed"] for f in failures] == [
+        "the judge is unreachable: cannot reach http://127.0.0.1:9/v1: connection refused"] * 2
+    assert dead.calls == 1  # not retried: the endpoint is down, not the reply unreadable
 
 
 def test_the_same_question_is_asked_once_per_backend():

@@ -93,7 +93,9 @@ def judge_scores(
     judge: "LLMBackend", prompts: Sequence[str], retries: int = 2, system: str | None = None
 ) -> list[int | dict[str, str]]:
     """One 0-4 score per prompt, or `failed(reason)`: after ``1 + retries`` replies without a score,
-    or at once when the backend's call failed. `EndpointUnreachableError` propagates (the run stops)."""
+    or at once when the backend's call failed. An unreachable endpoint fails every pending prompt with its
+    cause (the client's breaker then answers later calls at once, without a request), so the task's other
+    metrics are still computed and written."""
     try:
         memo = _outcomes.setdefault(judge, {})
     except TypeError:  # a backend that cannot be a weak dict key (unhashable): no sharing, still correct
@@ -118,8 +120,10 @@ def _ask_until_scored(judge: "LLMBackend", prompts: list[str], retries: int, sys
         asked = [prompts[i] if attempt == 0 else retry_prompt(prompts[i], attempt, rejected[i][1]) for i in pending]
         try:
             replies = judge.complete_detailed(asked, system=system, keep=holds_score)
-        except EndpointUnreachableError:
-            raise
+        except EndpointUnreachableError as exc:
+            for i in pending:
+                results[i] = failed(f"the judge is unreachable: {exc}")
+            return results
         except Exception as exc:  # a judge outage fails these samples (recorded), not the whole run
             for i in pending:
                 results[i] = failed(f"the judge failed: {type(exc).__name__}: {exc}")
