@@ -31,18 +31,18 @@ def test_sample_value_is_the_mean_over_pairs_not_over_references():
     # Only one pair exists: unpaired references cost nothing by default...
     assert sample_miou([X], [X, FAR]) == 1.0
     # ...and count as 0 with penalize_unmatched.
-    assert sample_miou([X], [X, FAR], penalize_unmatched=True) == 0.5
+    assert sample_miou([X], [X, FAR], penalize_unmatched="references") == 0.5
 
 
 def test_duplicate_predictions_pair_once():
     assert sample_miou([X, X], [X, FAR]) == 1.0
-    assert sample_miou([X, X], [X, FAR], penalize_unmatched=True) == 0.5
+    assert sample_miou([X, X], [X, FAR], penalize_unmatched="references") == 0.5
 
 
 def test_a_tie_goes_to_the_earlier_reference():
     # MIDDLE overlaps X and Y equally (1/3); greedy pairs it with X, the earlier reference.
     assert sample_miou([MIDDLE], [X, Y]) == pytest.approx(1 / 3)
-    assert sample_miou([MIDDLE], [X, Y], penalize_unmatched=True) == pytest.approx(1 / 6)
+    assert sample_miou([MIDDLE], [X, Y], penalize_unmatched="references") == pytest.approx(1 / 6)
 
 
 def test_greedy_and_hungarian_can_differ():
@@ -55,8 +55,8 @@ def test_greedy_and_hungarian_can_differ():
     # Hungarian takes a-wide + b-narrow (total 5/6 > 2/3).
     assert sample_miou([a, b], [wide, narrow], "greedy") == pytest.approx(2 / 3)
     assert sample_miou([a, b], [wide, narrow], "hungarian") == pytest.approx(5 / 12)
-    assert sample_miou([a, b], [wide, narrow], "greedy", penalize_unmatched=True) == pytest.approx(1 / 3)
-    assert sample_miou([a, b], [wide, narrow], "hungarian", penalize_unmatched=True) == pytest.approx(5 / 12)
+    assert sample_miou([a, b], [wide, narrow], "greedy", penalize_unmatched="references") == pytest.approx(1 / 3)
+    assert sample_miou([a, b], [wide, narrow], "hungarian", penalize_unmatched="references") == pytest.approx(5 / 12)
 
 
 def test_zero_area_grid_reference_cannot_be_matched():
@@ -111,3 +111,29 @@ def test_options_come_from_the_task_and_typos_are_errors():
         MeanIoU().score(samples, MetricContext(options={"matching": "optimal"}))
     with pytest.raises(TaskError, match="unknown option"):
         MeanIoU().score(samples, MetricContext(options={"penalise_unmatched": True}))
+
+
+def test_each_penalty_divides_by_its_own_count():
+    # One pair (X-X, IoU 1); one unpaired reference (FAR) and two unpaired predictions that touch nothing.
+    predictions, references = [X, Y, Box(0.0, 0.6, 0.2, 0.8)], [X, FAR]
+    assert sample_miou(predictions, references, penalize_unmatched="none") == 1.0
+    assert sample_miou(predictions, references, penalize_unmatched="references") == 0.5
+    assert sample_miou(predictions, references, penalize_unmatched="predictions") == pytest.approx(1 / 3)
+    assert sample_miou(predictions, references, penalize_unmatched="both") == pytest.approx(1 / 4)
+
+
+def test_extra_boxes_cost_nothing_by_default_but_lower_the_penalized_miou():
+    spam = [X] + [Box(0.5 + i / 100, 0.5, 0.6 + i / 100, 0.6) for i in range(9)]  # nine boxes away from X
+    assert sample_miou(spam, [X]) == 1.0
+    assert sample_miou(spam, [X], penalize_unmatched="both") == pytest.approx(0.1)
+
+
+def test_miou_penalized_is_miou_with_both_by_default():
+    from giqa_harness.metrics.miou import PenalizedMeanIoU
+
+    samples = [sample(grounded("a", [("a", [X]), ("b", [Y])]), grounded("a", [("a", [X]), ("c", [FAR])]))]
+    assert MeanIoU().score(samples, MetricContext()) == [1.0]
+    assert PenalizedMeanIoU().score(samples, MetricContext()) == [pytest.approx(1 / 3)]
+    assert PenalizedMeanIoU().score(samples, MetricContext(options={"penalize_unmatched": "none"})) == [1.0]
+    with pytest.raises(TaskError, match="one of"):
+        MeanIoU().score(samples, MetricContext(options={"penalize_unmatched": "all"}))

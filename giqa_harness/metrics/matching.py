@@ -95,3 +95,22 @@ def region_iou(a: Sequence[Box], b: Sequence[Box]) -> float:
 def best_pair_iou(a: Sequence[Box], b: Sequence[Box]) -> float:
     """The highest IoU between any box of ``a`` and any box of ``b`` (0 when either is empty)."""
     return max((iou(x, y) for x in a for y in b), default=0.0)
+
+
+def max_matching(candidates: Sequence[Sequence[int]]) -> int:
+    """The size of a maximum one-to-one matching in a bipartite graph given as ``candidates[r]`` = the
+    left-side indices that right-side item ``r`` may pair with (Kuhn's augmenting paths; the graphs
+    here have a few references and at most a few hundred predictions)."""
+    owner: dict[int, int] = {}  # left index -> the right item it is matched to
+
+    def augment(r: int, seen: set[int]) -> bool:
+        for left in candidates[r]:
+            if left in seen:
+                continue
+            seen.add(left)
+            if left not in owner or augment(owner[left], seen):
+                owner[left] = r
+                return True
+        return False
+
+    return sum(1 for r in range(len(candidates)) if augment(r, set()))

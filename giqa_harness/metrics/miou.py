@@ -3,33 +3,46 @@
 Per sample, the boxes of all groundings are pooled on each side (phrases are ignored) and paired one
 to one (greedy by default, see `matching.greedy_pairs`); the sample's value is the mean IoU of its
 pairs, 0 when nothing pairs. The task value is the mean over the samples whose reference has boxes.
+
+That paper-faithful value ignores unpaired boxes, so extra predicted boxes cost nothing. The option
+``penalize_unmatched`` counts unpaired boxes as IoU 0 in the mean: ``references`` (unpaired reference
+boxes), ``predictions`` (unpaired predicted boxes) or ``both``. ``miou_penalized`` is mIoU with
+``both`` by default, a separate column beside the paper's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..boxes.geometry import Box
 from .base import Metric, MetricContext, NotComputed, Sample
 from .matching import greedy_pairs, hungarian_pairs, iou_matrix
 
 MATCHERS = {"greedy": greedy_pairs, "hungarian": hungarian_pairs}
-DEFAULTS = {"matching": "greedy", "penalize_unmatched": False}
+PENALTIES = ("none", "references", "predictions", "both")
+DEFAULTS = {"matching": "greedy", "penalize_unmatched": "none"}
+# Before the option had four values it was a switch; ``true`` meant what ``references`` means now.
+LEGACY_PENALTY = {False: "none", True: "references"}
 
 NO_BOX_ANYWHERE = "N/A: the model emitted no box on any sample of this task"
 
 
 def sample_miou(
-    predictions: Sequence[Box], references: Sequence[Box], matching: str = "greedy", penalize_unmatched: bool = False
+    predictions: Sequence[Box], references: Sequence[Box], matching: str = "greedy",
+    penalize_unmatched: str = "none",
 ) -> float:
-    """One sample's mIoU: the mean IoU of the paired boxes (0 when nothing pairs). With
-    ``penalize_unmatched`` every reference box left unpaired counts as an IoU of 0, i.e. the sum of the
-    paired IoUs is divided by the number of reference boxes instead of the number of pairs."""
+    """One sample's mIoU: the sum of the paired IoUs divided by the number of pairs (0 when nothing
+    pairs), or, with ``penalize_unmatched``, by a count that also holds the unpaired boxes of one side
+    or both, so that each of those counts as an IoU of 0."""
     pairs = MATCHERS[matching](iou_matrix(predictions, references))
     total = sum(value for _, _, value in pairs)
-    if penalize_unmatched:
-        return total / len(references) if references else 0.0
-    return total / len(pairs) if pairs else 0.0
+    count = {
+        "none": len(pairs),
+        "references": len(references),
+        "predictions": len(predictions),
+        "both": len(predictions) + len(references) - len(pairs),
+    }[penalize_unmatched]
+    return total / count if count else 0.0
 
 
 def require_some_boxes(samples: Sequence[Sample]) -> None:
@@ -46,13 +59,19 @@ def mean_or_none(values: Sequence[float]) -> float | None:
 
 class MeanIoU(Metric):
     name = "miou"
-    option_defaults = DEFAULTS
-    option_choices = {"matching": tuple(MATCHERS)}
+    option_defaults: dict[str, Any] = DEFAULTS
+    option_choices = {"matching": tuple(MATCHERS), "penalize_unmatched": PENALTIES}
     label = "mIoU"
     needs_boxes = True
 
     def counts(self, sample: Sample) -> bool:
         return self.applies(sample) and sample.reference.has_boxes
+
+    def read_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        legacy = options.get("penalize_unmatched")
+        if isinstance(legacy, bool):
+            options = {**options, "penalize_unmatched": LEGACY_PENALTY[legacy]}
+        return super().read_options(options)
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
         options = self.read_options(context.options)
@@ -67,3 +86,12 @@ class MeanIoU(Metric):
 
     def aggregate(self, values: Sequence[float]) -> float | None:
         return mean_or_none(values)
+
+
+class PenalizedMeanIoU(MeanIoU):
+    """mIoU that charges every unpaired box, predicted or reference, as an IoU of 0: writing boxes
+    where nothing is wrong lowers it, and so does missing a region."""
+
+    name = "miou_penalized"
+    label = "mIoU (penalized)"
+    option_defaults = {**DEFAULTS, "penalize_unmatched": "both"}

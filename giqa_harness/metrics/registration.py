@@ -9,9 +9,11 @@ from ..hookspecs import hookimpl
 def register_metrics(register):
     from .bleu import Bleu4
     from .judged import AccuracyTotal, AccuracyW, LLMScore
-    from .miou import MeanIoU
+    from .miou import MeanIoU, PenalizedMeanIoU
+    from .tag_precision import TagF1, TagPrecision
     from .tag_recall import TagRecall
     from .yes_no import AccuracyYesNo
 
-    for metric in (MeanIoU(), TagRecall(), Bleu4(), LLMScore(), AccuracyYesNo(), AccuracyW(), AccuracyTotal()):
+    for metric in (MeanIoU(), TagRecall(), Bleu4(), LLMScore(), AccuracyYesNo(), AccuracyW(), AccuracyTotal(),
+                   PenalizedMeanIoU(), TagPrecision(), TagF1()):
         register(metric)

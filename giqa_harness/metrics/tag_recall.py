@@ -76,6 +76,35 @@ def embedding_similarity(encoder: Any) -> PairSimilarity:
     return similarity
 
 
+def matching_predictions(
+    samples_groundings: Sequence[tuple[Sequence[Grounding], Sequence[Grounding]]],
+    similarity: PairSimilarity,
+    iou_threshold: float = 0.5,
+    similarity_threshold: float = 0.5,
+    multi_box: str = "union",
+) -> list[list[list[int]]]:
+    """Per sample, per reference grounding, the indices of the predicted groundings that match it
+    (region IoU > ``iou_threshold`` and phrase similarity > ``similarity_threshold``), from each sample's
+    ``(predicted groundings, reference groundings)``. Similarities are asked for in one batch, and only
+    for the pairs whose boxes already overlap enough."""
+    overlap = REGION_IOU[multi_box]
+    candidates: list[list[list[tuple[int, int]]]] = []  # sample -> reference -> (prediction, index into `pairs`)
+    pairs: list[tuple[str, str]] = []
+    for predicted, references in samples_groundings:
+        per_reference = []
+        for ref in references:
+            hits = []
+            for p, pred in enumerate(predicted):
+                if pred.boxes and overlap(pred.boxes, ref.boxes) > iou_threshold:
+                    hits.append((p, len(pairs)))
+                    pairs.append((pred.phrase, ref.phrase))
+            per_reference.append(hits)
+        candidates.append(per_reference)
+    scores = similarity(pairs)
+    return [[[p for p, k in hits if scores[k] > similarity_threshold] for hits in per_reference]
+            for per_reference in candidates]
+
+
 def recalled_counts(
     samples_groundings: Sequence[tuple[Sequence[Grounding], Sequence[Grounding]]],
     similarity: PairSimilarity,
@@ -84,26 +113,9 @@ def recalled_counts(
     multi_box: str = "union",
 ) -> list[tuple[int, int]]:
     """Per sample ``(recalled reference groundings, reference groundings)`` from its
-    ``(predicted groundings, reference groundings)``. Similarities are asked for in one batch, and only
-    for the pairs whose boxes already overlap enough."""
-    overlap = REGION_IOU[multi_box]
-    candidates: list[list[list[int]]] = []  # sample -> reference -> indices into `pairs`
-    pairs: list[tuple[str, str]] = []
-    for predicted, references in samples_groundings:
-        per_reference = []
-        for ref in references:
-            hits = []
-            for pred in predicted:
-                if pred.boxes and overlap(pred.boxes, ref.boxes) > iou_threshold:
-                    hits.append(len(pairs))
-                    pairs.append((pred.phrase, ref.phrase))
-            per_reference.append(hits)
-        candidates.append(per_reference)
-    scores = similarity(pairs)
-    return [
-        (sum(1 for hits in per_reference if any(scores[k] > similarity_threshold for k in hits)), len(per_reference))
-        for per_reference in candidates
-    ]
+    ``(predicted groundings, reference groundings)``."""
+    matches = matching_predictions(samples_groundings, similarity, iou_threshold, similarity_threshold, multi_box)
+    return [(sum(1 for hits in per_reference if hits), len(per_reference)) for per_reference in matches]
 
 
 class TagRecall(Metric):
@@ -117,21 +129,31 @@ class TagRecall(Metric):
         return self.applies(sample) and sample.reference.has_boxes
 
     def score(self, samples: Sequence[Sample], context: MetricContext) -> list[Any]:
+        counted, matches = self.match(samples, context)
+        by_sample = {id(s): self.sample_value(s, m) for s, m in zip(counted, matches)}
+        return [by_sample.get(id(s)) for s in samples]
+
+    def match(self, samples: Sequence[Sample], context: MetricContext) -> tuple[list[Sample], list[list[list[int]]]]:
+        """The samples that count (reference has boxes) and, for each, `matching_predictions` of its
+        reference groundings. Shared with Tag-Precision and Tag-F1, so all three use one match rule."""
         options = self.read_options(context.options)
         counted = [s for s in samples if s.reference.has_boxes]
         if not counted:
             raise NotComputed("no sample of this task has reference boxes")
         require_some_boxes(samples)
         try:
-            counts = recalled_counts(
+            matches = matching_predictions(
                 [(s.prediction.groundings, [g for g in s.reference.groundings if g.boxes]) for s in counted],
                 self._similarity(options, context), options["iou_threshold"], options["similarity_threshold"],
                 options["multi_box"],
             )
         except MissingDependencyError as exc:  # the environment lacks the encoder: say so, score nothing
             raise NotComputed(f"not computed: {exc}") from None
-        by_sample = {id(s): list(c) for s, c in zip(counted, counts)}
-        return [by_sample.get(id(s)) for s in samples]
+        return counted, matches
+
+    def sample_value(self, sample: Sample, matches: list[list[int]]) -> list[int]:
+        """``[recalled reference groundings, reference groundings]``."""
+        return [sum(1 for hits in matches if hits), len(matches)]
 
     def aggregate(self, values: Sequence[Sequence[int]]) -> float | None:
         total = sum(v[1] for v in values)
