@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
+from .box_checks import box_checks
 from .boxes.formats import CANONICAL_FORMAT, get_format, rerender
 from .boxes.grounded import GroundedText
 from .cache import CachedLLM, ResponseCache, cache_key
@@ -334,6 +335,7 @@ def score_samples(
     canonical = get_format(CANONICAL_FORMAT)
     samples: list[Sample] = []
     unanswered: list[tuple[Sample, str]] = []  # so each metric counts them as failed where it applies
+    sizes: list[tuple[int, int]] = []
     rows: list[dict[str, Any]] = []
     failures = []
     parse_dropped = 0
@@ -360,6 +362,7 @@ def score_samples(
         reference = canonical.parse(doc.answer, size)
         question = canonical.parse(doc.question, size)
         samples.append(Sample(doc, it.answer, prediction, reference, question, emits_boxes))
+        sizes.append(size)
         row.update(
             failed=None, parsed=prediction.to_json(), reference_groundings=reference.to_json()["groundings"],
             question_groundings=question.to_json()["groundings"],
@@ -385,6 +388,7 @@ def score_samples(
         "n_failed": len(failures),
         "failures": failures,
         "boxes_dropped_by_parser": parse_dropped,
+        "box_checks": box_checks(samples, sizes, box_format, emits_boxes),
         "kinds": _count(doc_kind(it.doc) for it in items),
     }
     return result, rows

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from .box_checks import run_warnings
+from .box_checks import table_lines as box_table_lines
 from .errors import DatasetError
 from .metrics.coverage import entry_coverage, entry_notes
 
@@ -29,6 +31,21 @@ COLUMNS: list[tuple[str, str, str, int]] = [
     ("Acc(Y)", "vqa", "acc_y", 4),
     ("Acc(W)", "vqa", "acc_w", 4),
     ("Acc(Total)", "vqa", "acc_total", 4),
+]
+
+BOX_COUNTS = "box_counts"  # not a metric: the task's box_checks counts, "predicted / reference" per answer
+
+# `leaderboard --extended` adds these after Table 5's columns: the box metrics that charge for boxes
+# matching nothing, and the box counts that show a run writing many more boxes than the references.
+EXTENDED_COLUMNS: list[tuple[str, str, str, int]] = [
+    ("DES Tag-P", "des", "tag_precision", 4),
+    ("DES Tag-F1", "des", "tag_f1", 4),
+    ("DES mIoU (penalized)", "des", "miou_penalized", 4),
+    ("DES boxes/answer (pred / ref)", "des", BOX_COUNTS, 2),
+    ("VQA Tag-P", "vqa", "tag_precision", 4),
+    ("VQA Tag-F1", "vqa", "tag_f1", 4),
+    ("VQA mIoU (penalized)", "vqa", "miou_penalized", 4),
+    ("VQA boxes/answer (pred / ref)", "vqa", BOX_COUNTS, 2),
 ]
 
 NA = "N/A"
@@ -62,6 +79,7 @@ class Row:
     intervals: dict[str, str]  # column title -> "[lo, hi]" or ""
     note: str = ""
     metric_notes: list[str] = field(default_factory=list)  # "<column> <kind>: <text>", also in ``note``
+    box_warnings: list[str] = field(default_factory=list)  # box_checks warnings of the row's tasks
 
 
 def published_rows() -> list[Row]:
@@ -102,16 +120,20 @@ def _fmt(value: float, digits: int) -> str:
 
 
 def run_row(results: dict[str, Any], method: str | None = None, des_task: str | None = None,
-            vqa_task: str | None = None, complete_only: bool = False) -> Row:
+            vqa_task: str | None = None, complete_only: bool = False, extended: bool = False) -> Row:
     """One run's row. A value computed on part of its samples reads ``0.6250 (5/100)`` (scored /
-    applicable) and its notes go to the Note column; ``complete_only`` leaves such values out."""
+    applicable) and its notes go to the Note column; ``complete_only`` leaves such values out;
+    ``extended`` adds the cells of `EXTENDED_COLUMNS`."""
     sides = side_tasks(results, des_task, vqa_task)
     cells: dict[str, str] = {}
     intervals: dict[str, str] = {}
     notes = []
     metric_notes: list[str] = []
-    for title, side, metric, digits in COLUMNS:
+    for title, side, metric, digits in COLUMNS + (EXTENDED_COLUMNS if extended else []):
         task = sides[side]
+        if metric == BOX_COUNTS:
+            cells[title], intervals[title] = _box_count_cell(results["results"].get(task, {}) if task else {}, digits), ""
+            continue
         entry = results["results"].get(task, {}).get("metrics", {}).get(metric) if task else None
         if entry is None:
             cells[title], intervals[title] = "", ""
@@ -141,41 +163,57 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
         pretrained = args.get("pretrained") or args.get("path")
         method = model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
     tasks = ",".join(t for t in sides.values() if t)
-    return Row("run", method, cells, intervals, "; ".join([tasks] + notes + metric_notes), metric_notes)
+    return Row("run", method, cells, intervals, "; ".join([tasks] + notes + metric_notes), metric_notes,
+               run_warnings(results, [sides["des"], sides["vqa"]]))
+
+
+def _box_count_cell(task_result: dict[str, Any], digits: int) -> str:
+    counts = (task_result.get("box_checks") or {}).get("counts")
+    if not counts:
+        return ""
+    return f"{_fmt(counts['predicted_per_answer'], digits)} / {_fmt(counts['reference_per_answer'], digits)}"
+
+
+def column_titles(extended: bool = False) -> list[str]:
+    return [c[0] for c in COLUMNS + (EXTENDED_COLUMNS if extended else [])]
 
 
 def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
-               des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False) -> list[Row]:
+               des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False,
+               extended: bool = False) -> list[Row]:
     paths = list(paths)
     names = names or []
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
         results = load_results(path)
         try:
-            rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only))
+            rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only,
+                                extended))
         except DatasetError as exc:
             raise DatasetError(f"{path}: {exc}") from None
     return rows
 
 
-def header(with_ci: bool = True) -> list[str]:
-    titles = [c[0] for c in COLUMNS]
+def header(with_ci: bool = True, extended: bool = False) -> list[str]:
+    titles = column_titles(extended)
     return ["Group", "Method", *titles, *([f"{t} 95% CI" for t in titles] if with_ci else []), "Note"]
 
 
-def to_csv(rows: list[Row], with_ci: bool = True) -> str:
+def to_csv(rows: list[Row], with_ci: bool = True, extended: bool = False) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header(with_ci))
+    writer.writerow(header(with_ci, extended))
     for row in rows:
-        titles = [c[0] for c in COLUMNS]
+        titles = column_titles(extended)
+        note = "; ".join(n for n in [row.note, *row.box_warnings] if n)
         writer.writerow([row.group, row.method, *(row.cells.get(t, "") for t in titles),
-                         *((row.intervals.get(t, "") for t in titles) if with_ci else ()), row.note])
+                         *((row.intervals.get(t, "") for t in titles) if with_ci else ()), note])
     return buf.getvalue()
 
 
-def to_markdown(rows: list[Row], with_ci: bool = False) -> str:
-    titles = [c[0] for c in COLUMNS]
+def to_markdown(rows: list[Row], with_ci: bool = False, extended: bool = False) -> str:
+    """The table; a row with box warnings gets a ``(!)`` after its method and the warnings below."""
+    titles = column_titles(extended)
     head = ["Group", "Method", *titles]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
@@ -185,12 +223,12 @@ def to_markdown(rows: list[Row], with_ci: bool = False) -> str:
             if with_ci and row.intervals.get(t):
                 value += f" {row.intervals[t]}"
             cells.append(value)
-        lines.append("| " + " | ".join([row.group, row.method, *cells]) + " |")
-    noted = [row for row in rows if row.metric_notes]
-    if noted:  # the table has no Note column: what qualifies a value is listed under it
-        lines.append("")
-        lines += [f"- {row.method}: {note}" for row in noted for note in row.metric_notes]
-    return "\n".join(lines)
+        method = row.method + (" (!)" if row.box_warnings else "")
+        lines.append("| " + " | ".join([row.group, method, *cells]) + " |")
+    # The table has no Note column: what qualifies a value, and box warnings, are listed under it.
+    notes = [f"- {row.method}: {note}" for row in rows for note in row.metric_notes]
+    notes += [f"- (!) {row.method}: {w}" for row in rows for w in row.box_warnings]
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def format_run_table(results: dict[str, Any]) -> str:
@@ -216,6 +254,7 @@ def format_run_table(results: dict[str, Any]) -> str:
                 lines.append(f"  {label}  {m['value']:.4f}{ci_text}  ({count})")
             for note in entry_notes(m):
                 lines.append(f"{' ' * (width + 4)}{note['kind']}: {note['text']}")
+        lines.extend(box_table_lines(res))
         if res.get("failures"):
             for failure in res["failures"][:5]:
                 lines.append(f"  failed {failure['doc_id']}: {failure['reason']}")

@@ -23,7 +23,8 @@ def test_builtin_giqa_tasks_and_group_resolve():
     assert [t.name for t in tasks] == ["giqa_des", "giqa_vqa"]
     des, vqa = tasks
     assert des.filter == {"kind": ["des"]}
-    assert [m.name for m in des.metrics] == ["miou", "tag_recall", "bleu4", "llm_score"]
+    assert [m.name for m in des.metrics] == ["miou", "tag_recall", "bleu4", "llm_score", "miou_penalized",
+                                             "tag_precision", "tag_f1"]
     assert "{reference}" in des.judge_prompts["llm_score"]
     referring = index.resolve(["giqa_vqa_referring"])[0]
     assert referring.filter == {"kind": ["vqa_yn", "vqa_w"], "mode": ["referring"]}

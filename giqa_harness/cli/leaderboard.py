@@ -22,14 +22,17 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
     p.add_argument("--no_ci", action="store_true", help="leave out the 95%% interval columns")
     p.add_argument("--complete-only", "--complete_only", dest="complete_only", action="store_true",
                    help="leave out values computed on part of their samples (failed answers or judgements)")
+    p.add_argument("--extended", action="store_true",
+                   help="add Tag-P, Tag-F1, mIoU (penalized) and boxes-per-answer columns after Table 5's")
     args = p.parse_args(list(argv))
     if not args.results and not args.reference:
         p.error("give at least one results file (or --reference for the published rows)")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
-    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task, args.complete_only)
+    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task, args.complete_only,
+                      args.extended)
     if args.markdown:
-        print(to_markdown(rows, with_ci=not args.no_ci))
-    csv_text = to_csv(rows, with_ci=not args.no_ci)
+        print(to_markdown(rows, with_ci=not args.no_ci, extended=args.extended))
+    csv_text = to_csv(rows, with_ci=not args.no_ci, extended=args.extended)
     if args.output:
         atomic_write_text(args.output, csv_text)
         print(f"wrote {args.output} ({len(rows)} rows)")

@@ -157,6 +157,18 @@ def aggregate_acc_total(payloads: Sequence[dict[str, Any]]) -> float:
     return aggregate("acc_total", payloads)
 
 
+def aggregate_miou_penalized(payloads: Sequence[dict[str, Any]]) -> float:
+    return aggregate("miou_penalized", payloads)
+
+
+def aggregate_tag_precision(payloads: Sequence[dict[str, Any]]) -> float:
+    return aggregate("tag_precision", payloads)
+
+
+def aggregate_tag_f1(payloads: Sequence[dict[str, Any]]) -> float:
+    return aggregate("tag_f1", payloads)
+
+
 class _Function(str):
     """A value written as lmms-eval's ``!function module.attr`` tag."""
 

@@ -179,7 +179,7 @@ def build_report(runs: Sequence[Run], max_image_side: int = 480, title: str = "g
     legend = (f'<span class="key" style="border-color:{PRED_COLOUR}">predicted</span>'
               f'<span class="key" style="border-color:{REF_COLOUR}">reference</span>'
               f'<span class="key dashed" style="border-color:{QUESTION_COLOUR}">box in the question</span>')
-    runs_list = "".join(f"<li>{escape(r.label)} — {escape(str(r.folder))}</li>" for r in runs)
+    runs_list = "".join(f"<li>{escape(r.label)} — {escape(str(r.folder))}{_box_warnings_html(r)}</li>" for r in runs)
     return PAGE.substitute(
         title=escape(title),
         runs=runs_list,
@@ -193,6 +193,14 @@ def build_report(runs: Sequence[Run], max_image_side: int = 480, title: str = "g
         images=json.dumps(images).replace("</", "<\\/"),
         count=len(cards),
     )
+
+
+def _box_warnings_html(run: Run) -> str:
+    """The run's box_checks warnings (box spam, a likely wrong declared syntax), under its name."""
+    from ..box_checks import run_warnings
+
+    items = "".join(f'<li class="warn">{escape(w)}</li>' for w in run_warnings(run.results))
+    return f'<ul class="box-warnings">{items}</ul>' if items else ""
 
 
 def _parse_canonical(text: str, row: dict[str, Any]) -> tuple[Any, ...]:
