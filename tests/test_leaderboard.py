@@ -150,3 +150,24 @@ def test_run_table_shows_a_failed_task():
     results = {"results": {"t": {"error": "RuntimeError: boom", "metrics": {}, "n_samples": 3, "n_scored": 0,
                                  "n_failed": 0, "failures": []}}}
     assert format_run_table(results) == "t  FAILED: RuntimeError: boom"
+
+
+def test_extended_adds_the_box_columns_after_table5s(tmp_path, capsys):
+    path = results_file(tmp_path / "r.json")
+    doc = json.loads(path.read_text())
+    doc["results"]["giqa_des"]["metrics"].update(tag_precision=metric(0.4012, [0.33, 0.47]), tag_f1=metric(0.4545),
+                                                 miou_penalized=metric(0.4451))
+    doc["results"]["giqa_des"]["box_checks"] = {"counts": {"predicted_per_answer": 2.47, "reference_per_answer": 1.89,
+                                                           "ratio": 1.31, "threshold": 3.0, "flagged": False},
+                                                "declared_syntax": None, "warnings": []}
+    path.write_text(json.dumps(doc))
+    assert main(["leaderboard", str(path), "--no_ci"]) == 0
+    default = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert default[0] == ["Group", "Method", *[c[0] for c in COLUMNS], "Note"]
+    assert main(["leaderboard", str(path), "--no_ci", "--extended"]) == 0
+    header, row = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    extended = dict(zip(header, row))
+    assert header[:11] == default[0][:11]
+    assert extended["DES Tag-P"] == "0.4012" and extended["DES Tag-F1"] == "0.4545"
+    assert extended["DES mIoU (penalized)"] == "0.4451" and extended["DES boxes/answer (pred / ref)"] == "2.47 / 1.89"
+    assert extended["VQA Tag-P"] == "" and extended["VQA boxes/answer (pred / ref)"] == ""  # not in this file

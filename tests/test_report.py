@@ -129,3 +129,15 @@ def test_the_report_marks_incomplete_metrics_and_lists_the_problems(tmp_path, ti
     assert "incomplete" not in rows["<td>Acc(Y)"]
     assert '<ul class="problems"><li>tiny_des: Acc(W) failed on every sample' in html
     assert ">1.0000 (2/3)</text>" in html  # the DES mIoU bar carries its coverage too
+
+
+def test_the_report_repeats_a_runs_box_warnings(tmp_path, tiny_task):
+    task = tiny_task(records=[RECORD], name="spam_task")
+    answers = tmp_path / "spam.jsonl"
+    spam = " ".join(f"[stain](<{i}, {i + 21}>)" for i in range(5))  # 5 boxes against 1 reference
+    answers.write_text(json.dumps({"doc_id": "s1", "answer": spam}) + "\n")
+    out = tmp_path / "spam_run"
+    evaluate(RunConfig(model="replay", model_args={"path": str(answers)}, tasks=[task], output_path=out,
+                       log_samples=True, progress=False, bootstrap=0))
+    html = build_report([load_run(out)])
+    assert '<ul class="box-warnings"><li class="warn">spam_task: box counts: 5.0 predicted vs 1.0' in html

@@ -42,18 +42,22 @@ def evaluate_baselines(bench: Path, tasks: list[str], work: Path, bootstrap: int
                        methods: tuple[str, ...] = METHODS) -> dict[str, dict[str, Any]]:
     """Results documents of the classical adapter and the replayed baselines on ``tasks`` (which must
     read ``bench``). Nothing is cached: every answer is generated or replayed afresh."""
+    return {name: evaluate_answers(None if name == "classical" else write_replay(bench, name, work / f"{name}.jsonl"),
+                                   tasks, bootstrap)
+            for name in methods}
+
+
+def evaluate_answers(replay: Path | None, tasks: list[str], bootstrap: int = 1000) -> dict[str, Any]:
+    """The results document of the answers in ``replay`` (a replay file), or of the classical adapter
+    when it is None; uncached."""
     from ..evaluator import RunConfig, evaluate
 
-    out = {}
-    for name in methods:
-        if name == "classical":
-            config = RunConfig(model="classical", tasks=tasks, progress=False, bootstrap=bootstrap, use_cache=False)
-        else:
-            replay = write_replay(bench, name, work / f"{name}.jsonl")
-            config = RunConfig(model="replay", model_args={"path": str(replay)}, tasks=tasks, progress=False,
-                               bootstrap=bootstrap, use_cache=False)
-        out[name] = evaluate(config)
-    return out
+    if replay is None:
+        config = RunConfig(model="classical", tasks=tasks, progress=False, bootstrap=bootstrap, use_cache=False)
+    else:
+        config = RunConfig(model="replay", model_args={"path": str(replay)}, tasks=tasks, progress=False,
+                           bootstrap=bootstrap, use_cache=False)
+    return evaluate(config)
 
 
 def markdown_table(results: dict[str, dict[str, Any]], with_ci: bool = True) -> str:
