@@ -4,6 +4,9 @@ classical baseline's, its penalized mIoU below one whole-image box, and the run 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from giqa_harness.leaderboard import format_run_table, run_row
@@ -58,3 +61,13 @@ def test_answer_sets_are_seeded_and_keep_the_reference_text():
     assert answer_set(records, "shuffled_references") == {"a": records[1]["answer"], "b": records[0]["answer"]}
     jittered = answer_set(records, "jitter_1")["a"]
     assert jittered.startswith("[The sky](<") and jittered.endswith(") is blurry.") and jittered != records[0]["answer"]
+
+
+def test_the_docs_table_holds_these_point_values(results):
+    """docs/metrics.md pastes the output of benchmarks/bench_adversarial.py; its DES rows of these three
+    answer sets must be what the harness computes now (intervals aside: this run has no bootstrap)."""
+    docs = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    section = docs.split(f"{TASK}, 95% bootstrap intervals", 1)[1].split("\n\n", 2)[1]
+    documented = {line.split(" | ")[0].strip("| "): re.sub(r" \[[^]]*\]", "", line) for line in section.splitlines()}
+    for line in markdown_table(results, TASK).splitlines()[2:]:
+        assert documented[line.split(" | ")[0].strip("| ")] == line
