@@ -112,7 +112,7 @@ def table_lines(task_result: dict[str, Any], indent: str = "  ") -> list[str]:
     if counts:
         flag = "  FLAGGED" if counts["flagged"] else ""
         lines.append(f"{indent}boxes per answer: {counts['predicted_per_answer']:.2f} predicted, "
-                     f"{counts['reference_per_answer']:.2f} reference ({counts['ratio']:.2f}x, "
+                     f"{counts['reference_per_answer']:.2f} reference ({counts['ratio']:.1f}x, "
                      f"{counts['answers']} answers with reference boxes){flag}")
     lines.extend(f"{indent}warning: {w}" for w in checks.get("warnings", []))
     return lines

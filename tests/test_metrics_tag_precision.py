@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from giqa_harness.boxes.geometry import Box
 from giqa_harness.metrics.base import MetricContext, compute_metric
@@ -57,3 +59,16 @@ def test_f1_pools_matches_over_predicted_plus_reference_groundings():
 def test_na_rules_are_tag_recalls():
     result, _ = compute_metric(TagPrecision(), [sample("No box here.", "The [sky](<0, 59>).")], EXACT)
     assert result.value is None and result.reason.startswith("N/A")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=4, max_size=4), min_size=1, max_size=4))
+def test_max_matching_is_as_large_as_the_optimal_assignment(allowed):
+    """Against scipy's assignment solver on the same 0/1 graph (rows: references, columns: predictions)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    weights = np.array(allowed, dtype=float)
+    rows, cols = linear_sum_assignment(weights, maximize=True)
+    candidates = [[p for p, ok in enumerate(row) if ok] for row in allowed]
+    assert max_matching(candidates) == int(weights[rows, cols].sum())
