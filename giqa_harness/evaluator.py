@@ -124,7 +124,8 @@ class Evaluator:
         # Every task's data is read and checked before the model is built: bad or missing data fails in
         # seconds, not after minutes of loading a 7B model.
         loading = time.perf_counter()
-        self.docs = {task.name: load_docs(task, config.limit) for task in self.tasks}
+        self.docs = {task.name: load_score_records(task, config.limit) if task.scoring  # giqa_harness/score/
+                     else load_docs(task, config.limit) for task in self.tasks}
         self.load_data_s = time.perf_counter() - loading
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
         self.shard = shard or current_shard()
@@ -243,6 +244,10 @@ class Evaluator:
     def run_task(self, task: TaskConfig) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """Generate and score one task; None on a non-main rank of a data-parallel run."""
         t0 = time.perf_counter()
+        if task.scoring:  # score-based IQA and multiple choice (giqa_harness/score/), on rank 0 only
+            from .score.runner import run_score_task
+
+            return run_score_task(self, task, self.docs[task.name]) if self.shard.is_main else None
         docs = self.docs[task.name]
         items = self.prepare(task, self.shard.select(docs))
         t1 = time.perf_counter()
@@ -415,6 +420,15 @@ def _count(values: Any) -> dict[str, int]:
     for v in values:
         out[v] = out.get(v, 0) + 1
     return dict(sorted(out.items()))
+
+
+def load_score_records(task: TaskConfig, limit: int | None) -> list[Any]:
+    """A score or multiple-choice task's records (its ``scoring`` block checked first)."""
+    from .score.loaders import load_items
+    from .score.spec import read_spec
+
+    spec = read_spec(task.scoring, str(task.path))
+    return load_items(task, spec.loader, spec.loader_args, limit)
 
 
 def build_adapter(name: str, model_args: dict[str, Any]) -> ModelAdapter:

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from .errors import ConfigError
+from .errors import ConfigError, GiqaError
 from .output import is_secret_name
 
 if TYPE_CHECKING:
@@ -45,6 +45,26 @@ class Request:
     generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class ChoiceRequest:
+    """One choice-scoring request: how likely is each candidate as the continuation of the model's own
+    answer to ``request``, once the answer has begun with ``prefix``?
+
+    ``prefix`` and the candidates are raw answer text: the adapter puts ``prefix`` right after its own
+    prompt (where a generated answer would start), then each candidate right after the prefix, and
+    sums the log-probabilities of the candidate's tokens only. Write separating spaces into the text
+    (``" excellent"`` after ``"The quality of the image is"``).
+    """
+
+    request: Request
+    prefix: str
+    candidates: tuple[str, ...]
+
+
+class ChoiceScoringUnsupported(GiqaError):
+    """This adapter (or the endpoint behind it) cannot give candidate log-probabilities."""
+
+
 class ModelAdapter(ABC):
     """Base class of every model adapter.
 
@@ -69,6 +89,15 @@ class ModelAdapter(ABC):
 
     def close(self) -> None:
         """Release memory or connections; called once when the run ends."""
+
+    def supports_choice_scoring(self) -> bool:
+        """Whether `score_choices` is available; score tasks fall back to generation when it is not."""
+        return type(self).score_choices is not ModelAdapter.score_choices
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        """Optional capability: per request, the log-probability (natural log, summed over the
+        candidate's tokens) of each candidate, in order. Must not depend on how requests are batched."""
+        raise ChoiceScoringUnsupported(f"model {self.name!r} does not score choices (no log-probabilities)")
 
     def identity(self) -> dict[str, Any]:
         """What identifies this model's answers (goes into the response cache key and results.json).

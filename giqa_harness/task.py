@@ -17,6 +17,7 @@ Schema (every key but ``task`` optional; see docs/tasks.md)::
     generation_kwargs: {max_new_tokens: 512, do_sample: false}
     metrics: [des_miou, {name: llm_score, options: {...}}]
     judge_prompts: {llm_score: "...", acc_w: "..."}
+    scoring: {kind: level, loader: koniq10k, ...}   # a score or multiple-choice task (docs/score.md)
 
 A group is ``group: NAME`` with ``tasks: [a, b]``.
 """
@@ -38,7 +39,7 @@ from .errors import TaskError, UnknownNameError
 
 TASK_KEYS = {
     "task", "version", "description", "include", "dataset", "filter", "prompt", "generation_kwargs",
-    "metrics", "judge_prompts", "box_format", "metadata",
+    "metrics", "judge_prompts", "box_format", "metadata", "scoring",
 }
 GROUP_KEYS = {"group", "tasks", "description", "include"}
 DATASET_KEYS = {"path", "file", "hf_id", "split", "builder", "builder_args", "image_root"}
@@ -183,6 +184,7 @@ class TaskConfig:
     judge_prompts: dict[str, str] = field(default_factory=dict)
     box_format: str = "giqa_grid"
     plugin: str = ""
+    scoring: dict[str, Any] = field(default_factory=dict)  # score/MCQ tasks (giqa_harness/score/spec.py)
 
     @property
     def folder(self) -> Path:
@@ -203,6 +205,7 @@ class TaskConfig:
             "generation_kwargs": self.generation_kwargs,
             "metrics": [{"name": m.name, "options": m.options} for m in self.metrics],
             "box_format": self.box_format,
+            **({"scoring": self.scoring} if self.scoring else {}),
         }
 
 
@@ -262,7 +265,7 @@ def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig
             metrics.append(MetricSpec(item["name"], dict(options)))
         else:
             raise TaskError(f"{path}: metrics[{i}] must be a name or {{name: ..., options: {{...}}}}")
-    for key in ("prompt", "generation_kwargs", "judge_prompts"):
+    for key in ("prompt", "generation_kwargs", "judge_prompts", "scoring"):
         if not isinstance(data.get(key) or {}, dict):
             raise TaskError(f"{path}: {key!r} must be a mapping")
     return TaskConfig(
@@ -278,6 +281,7 @@ def parse_task(path: Path, data: dict[str, Any], plugin: str = "") -> TaskConfig
         judge_prompts={k: str(v) for k, v in (data.get("judge_prompts") or {}).items()},
         box_format=str(data.get("box_format", "giqa_grid")),
         plugin=plugin,
+        scoring=dict(data.get("scoring") or {}),
     )
 
 

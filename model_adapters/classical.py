@@ -49,13 +49,15 @@ class ClassicalAdapter(ModelAdapter):
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         # scipy.ndimage (half a second to import) loads here, not when `giqa-harness list` loads plugins.
-        from giqa_harness.classical.answers import describe, open_answer, yes_no
+        from giqa_harness.classical.answers import describe, level_answer, open_answer, yes_no
 
         out = []
         for req in requests:
             a = self._analysis(req)
             if req.kind == "des":
                 out.append(describe(a, self.box_format, req.image_size))
+            elif req.kind == "level":  # score tasks (docs/score.md)
+                out.append(level_answer(a))
             elif req.kind == "vqa_yn":
                 out.append(yes_no(a, req.question, req.referring, self.box_format, req.image_size))
             else:

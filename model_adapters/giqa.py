@@ -24,7 +24,7 @@ from typing import Any, Sequence
 from giqa_harness.boxes.frames import parse_frame
 from giqa_harness.errors import ConfigError, GiqaError, ModelLoadError
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.models import ModelAdapter, Request
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request
 
 METADATA_FILE = "giqa_adapter.json"
 SCHEMA_VERSION = 1
@@ -140,6 +140,12 @@ class GiqaAdapter(ModelAdapter):
 
     def close(self) -> None:
         self.inner.close()
+
+    def supports_choice_scoring(self) -> bool:
+        return self.inner.supports_choice_scoring()
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        return self.inner.score_choices(requests)
 
 
 @hookimpl

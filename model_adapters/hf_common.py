@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 from giqa_harness.boxes.formats import BoxFormat, get_format
 from giqa_harness.boxes.frames import Frame, PadSquareFrame, parse_frame
 from giqa_harness.errors import ConfigError, MissingDependencyError, ModelLoadError
-from giqa_harness.models import ModelAdapter, Request, bool_arg
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request, bool_arg
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -364,6 +364,11 @@ class HFVisionAdapter(ModelAdapter):
     def close(self) -> None:
         self.model = None
         self.processor = None
+
+    def score_choices(self, requests: Sequence["ChoiceRequest"]) -> list[list[float]]:
+        from .choice_scoring import score_with_forward
+
+        return score_with_forward(self, requests)
 
 
 def _quiet_transformers() -> None:

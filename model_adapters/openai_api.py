@@ -41,7 +41,7 @@ from giqa_harness.llm.chat import completion_settings, non_negative, positive_in
 from giqa_harness.llm.failures import DEFAULT_MAX_CONNECT_FAILURES
 from giqa_harness.llm.http_chat import ChatClient, ChatResult, read_api_key
 from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, DEFAULT_KEY_ENV
-from giqa_harness.models import ModelAdapter, Request, bool_arg
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request, bool_arg
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -148,6 +148,13 @@ class OpenAIChatAdapter(ModelAdapter):
 
     def close(self) -> None:
         self._outcomes.clear()
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        """Top log-probabilities of the answer's first token, after the prefix (sent as the assistant's
+        message already begun; see `openai_choices`)."""
+        from .openai_choices import score_with_top_logprobs
+
+        return score_with_top_logprobs(self, requests)
 
 
 @hookimpl

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 from giqa_harness.boxes.formats import BoxFormat
 from giqa_harness.boxes.frames import Frame, parse_frame
 from giqa_harness.errors import ConfigError, MissingDependencyError, ModelLoadError
-from giqa_harness.models import ModelAdapter, Request
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request
 
 from .embeds_decoding import DecodeSettings, PromptEmbedding, decode
 from .hf_common import (
@@ -158,3 +158,8 @@ class PackageAdapter(ModelAdapter):
 
     def close(self) -> None:
         self.model = None
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        from .choice_scoring import score_with_steps
+
+        return score_with_steps(self, requests)

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 from giqa_harness.errors import ConfigError
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.models import ModelAdapter, Request
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request
 
 PRESETS = {
     "llava-7b": ("llava", "teowu/llava_v1.5_7b_qinstruct_preview_v0.1"),
@@ -89,6 +89,12 @@ class QInstructAdapter(ModelAdapter):
 
     def close(self) -> None:
         self.delegate.close()
+
+    def supports_choice_scoring(self) -> bool:
+        return self.delegate.supports_choice_scoring()
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        return self.delegate.score_choices(requests)
 
 
 @hookimpl

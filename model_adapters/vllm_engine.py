@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from giqa_harness.boxes.formats import BoxFormat, get_format
-from giqa_harness.errors import ConfigError, UnknownNameError
+from giqa_harness.errors import ConfigError, GiqaError, UnknownNameError
 from giqa_harness.hookspecs import hookimpl
 from giqa_harness.llm.chat import positive_int
 from giqa_harness.llm.vllm_backend import VLLM_INSTALL, engine_options, import_vllm, model_source, sampling_params
-from giqa_harness.models import ModelAdapter, Request, bool_arg
+from giqa_harness.models import ChoiceRequest, ModelAdapter, Request, bool_arg
 
 from .hf_common import DEFAULT_MAX_NEW_TOKENS, check_prompt_template, model_input_image
 
@@ -154,6 +154,36 @@ class VLLMAdapter(ModelAdapter):
 
     def close(self) -> None:
         self.llm = None
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        """Prompt log-probabilities: each (prompt + prefix + candidate) is one vLLM prompt asked for one
+        token with ``prompt_logprobs=0`` (the log-probability of every prompt token as it stands); the
+        candidate's last tokens are summed. Its tokens must be what the tokenizer makes of it after the
+        prefix, or the request fails with that reason."""
+        from .choice_scoring import candidate_tokens
+
+        tokenizer = self.llm.get_tokenizer()
+        inputs, expected = [], []
+        for choice in requests:
+            base = self.inputs([choice.request])[0]
+            _, candidates = candidate_tokens(tokenizer, choice)
+            for text, ids in zip(choice.candidates, candidates):
+                inputs.append({**base, "prompt": base["prompt"] + choice.prefix + text})
+                expected.append(ids)
+        params = self.vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        outputs = self.llm.generate(inputs, params, use_tqdm=False)
+        flat = []
+        for output, ids in zip(outputs, expected):
+            tail = list(output.prompt_token_ids[-len(ids):])
+            if tail != ids:
+                raise GiqaError(f"vLLM tokenized the candidate as {tail}, not {ids}: its log-probability is unclear")
+            positions = output.prompt_logprobs[-len(ids):]
+            flat.append(float(sum(entry[token].logprob for entry, token in zip(positions, ids))))
+        out, cursor = [], 0
+        for choice in requests:
+            out.append(flat[cursor:cursor + len(choice.candidates)])
+            cursor += len(choice.candidates)
+        return out
 
 
 @hookimpl

@@ -131,3 +131,18 @@ def open_answer(a: Analysis, question: str, referring: tuple[Grounding, ...], fm
     if lead == "why":
         return f"Because {listing}."
     return _capital(listing) + "."
+
+
+def quality_score(a: Analysis) -> float:
+    """A 1-5 quality score from the findings: ``1 + 4 * exp(-D)`` where the damage D sums, over every
+    local and whole-image finding, its severity (1-3) times the fraction of the image its box covers."""
+    import math
+
+    damage = sum(f.severity * f.box.area for f in (*a.local, *a.global_))
+    return 1.0 + 4.0 * math.exp(-damage)
+
+
+def level_answer(a: Analysis) -> str:
+    """The answer to a level question ("How would you rate the quality of this image?"): the score as a
+    number, which score tasks read when an answer holds no level word."""
+    return f"I rate it {quality_score(a):.3f} out of 5."

@@ -14,7 +14,13 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-SAMPLING_FIELDS = {"temperature", "max_tokens", "stop", "top_p", "top_k", "seed", "repetition_penalty"}
+SAMPLING_FIELDS = {"temperature", "max_tokens", "stop", "top_p", "top_k", "seed", "repetition_penalty",
+                   "prompt_logprobs"}
+
+
+def toy_logprob(prompt: str, position: int, token: int) -> float:
+    """A deterministic stand-in for a prompt token's log-probability (negative, varies with everything)."""
+    return -((len(prompt) * 7 + position * 13 + token * 31) % 97) / 10.0 - 0.01
 
 
 @dataclass
@@ -28,7 +34,15 @@ class FakeEngine:
 
     def generate(self, inputs: list[dict[str, Any]], params: Any, use_tqdm: bool = True) -> list[Any]:
         self.calls.append((list(inputs), params))
+        if getattr(params, "prompt_logprobs", None) is not None:  # needs ``tokenizer``; scored by `toy_logprob`
+            return [self._scored(item["prompt"]) for item in inputs]
         return [types.SimpleNamespace(outputs=[types.SimpleNamespace(text=self.answer(item))]) for item in inputs]
+
+    def _scored(self, prompt: str) -> Any:
+        ids = self.tokenizer(prompt)["input_ids"]
+        logprobs = [None] + [{t: types.SimpleNamespace(logprob=toy_logprob(prompt, i, t))} for i, t in enumerate(ids) if i]
+        return types.SimpleNamespace(prompt_token_ids=ids, prompt_logprobs=logprobs,
+                                     outputs=[types.SimpleNamespace(text="")])
 
     def get_tokenizer(self) -> Any:
         return self.tokenizer
