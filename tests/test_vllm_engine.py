@@ -116,3 +116,27 @@ def test_real_vllm_runs_a_tiny_llava_end_to_end(tmp_path, tiny_task):
                                                             "gpu_memory_utilization": 0.3},
                                  tasks=[task], batch_size=3, progress=False))
     assert results["results"][task]["n_scored"] == 6
+
+
+def test_choice_scores_sum_the_prompt_log_probabilities_of_the_candidate_tokens(monkeypatch):
+    from giqa_harness.models import ChoiceRequest
+    from giqa_harness.model_adapters.choice_scoring import continuation_ids
+    from giqa_harness.testing.fake_vllm import toy_logprob
+    from giqa_harness.testing.tiny_models import _tokenizer
+    from family_fakes import make_requests
+
+    tokenizer = _tokenizer(["<s>", "<pad>", "</s>", "<unk>"], ["<image>"])
+    engines = install_fake_vllm(monkeypatch, lambda item: "", tokenizer=tokenizer)
+    adapter = build_adapter("vllm", {"pretrained": "org/model", "preset": "llava-1.5"})
+    assert adapter.supports_choice_scoring()
+    requests = make_requests(adapter.box_format, n=2)
+    candidates = (" good", " poor", " good and sharp")
+    scores = adapter.score_choices([ChoiceRequest(r, " The quality of the image is", candidates) for r in requests])
+    inputs, params = engines[0].calls[-1]
+    assert params.prompt_logprobs == 0 and params.max_tokens == 1 and len(inputs) == 6
+    first = inputs[0]["prompt"]
+    assert first == build_prompt(PRESETS["llava-1.5"].template, requests[0].question) + " The quality of the image is good"
+    ids = tokenizer(first)["input_ids"]
+    n = len(continuation_ids(tokenizer, " The quality of the image is", " good"))
+    assert scores[0][0] == pytest.approx(sum(toy_logprob(first, i, ids[i]) for i in range(len(ids) - n, len(ids))))
+    assert [len(s) for s in scores] == [3, 3]
