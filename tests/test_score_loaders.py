@@ -116,8 +116,10 @@ def test_bad_records_name_the_file_line_and_field(tmp_path):
         LOADERS["agiqa3k"](tmp_path, {})
 
 
-def test_a_missing_folder_says_which_files_go_where(tmp_path):
-    task = TaskConfig(name="koniq10k", path=tmp_path / "koniq10k.yaml", dataset={"path": str(tmp_path / "nowhere")})
+def test_a_missing_folder_says_which_files_go_where_and_which_variable_points_there(tmp_path, monkeypatch):
+    monkeypatch.delenv("KONIQ10K_DIR", raising=False)
+    path = "${KONIQ10K_DIR:-" + str(tmp_path / "nowhere") + "}"
+    task = TaskConfig(name="koniq10k", path=tmp_path / "koniq10k.yaml", dataset={"path": path})
     with pytest.raises(DatasetError, match=r"nowhere does not exist. Put koniq10k_scores_and_distributions.csv "
-                                           r"and the images folder 1024x768/"):
+                                           r"and the images folder 1024x768/ .*there, or set KONIQ10K_DIR"):
         load_items(task, "koniq10k", {})

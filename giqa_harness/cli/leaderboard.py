@@ -24,15 +24,36 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
                    help="leave out values computed on part of their samples (failed answers or judgements)")
     p.add_argument("--extended", action="store_true",
                    help="add Tag-P, Tag-F1, mIoU (penalized) and boxes-per-answer columns after Table 5's")
+    p.add_argument("--layout", choices=("table5", "score", "mcq"), default="table5",
+                   help="table5: the paper's Table 5 (default); score: SRCC/PLCC per score dataset; "
+                        "mcq: multiple-choice accuracy by type and concern (docs/score.md)")
     args = p.parse_args(list(argv))
     if not args.results and not args.reference:
         p.error("give at least one results file (or --reference for the published rows)")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
+    if args.layout != "table5":
+        return _score_layout(args, names)
     rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task, args.complete_only,
                       args.extended)
     if args.markdown:
         print(to_markdown(rows, with_ci=not args.no_ci, extended=args.extended))
     csv_text = to_csv(rows, with_ci=not args.no_ci, extended=args.extended)
+    if args.output:
+        atomic_write_text(args.output, csv_text)
+        print(f"wrote {args.output} ({len(rows)} rows)")
+    elif not args.markdown:
+        print(csv_text, end="")
+    return 0
+
+
+def _score_layout(args: argparse.Namespace, names: list[str] | None) -> int:
+    from ..output import atomic_write_text
+    from ..score import board
+
+    columns, rows = board.build(args.layout, args.results, names)
+    if args.markdown:
+        print(board.to_markdown(columns, rows, with_ci=not args.no_ci))
+    csv_text = board.to_csv(columns, rows, with_ci=not args.no_ci)
     if args.output:
         atomic_write_text(args.output, csv_text)
         print(f"wrote {args.output} ({len(rows)} rows)")

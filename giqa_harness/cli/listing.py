@@ -29,8 +29,10 @@ def list_tasks() -> str:
     from ..task import task_index
 
     index = task_index()
-    rows = [[t.name, "task", str(t.version), ",".join(m.name for m in t.metrics), t.description[:70]]
-            for t in index.tasks.values()]
+    from ..score.spec import listed_metrics
+
+    rows = [[t.name, "task", str(t.version), ",".join([m.name for m in t.metrics] or listed_metrics(t.scoring)),
+             t.description[:70]] for t in index.tasks.values()]
     rows += [[g.name, "group", "", ",".join(g.tasks), g.description[:70]] for g in index.groups.values()]
     out = _table(sorted(rows), ["name", "type", "version", "metrics / tasks", "description"])
     if index.errors:

@@ -37,6 +37,10 @@ def validate_task(task, check_data: bool) -> list[str]:
             builder.resolve()
         except GiqaError as exc:
             problems.append(str(exc))
+    if task.scoring:  # score and multiple-choice tasks (docs/score.md)
+        from ..score.validation import scoring_problems
+
+        return problems + scoring_problems(task, check_data)
     if check_data:
         try:
             problems.extend(image_problems(load_docs(task)))

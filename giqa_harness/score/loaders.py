@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -234,8 +235,10 @@ def score_folder(task: TaskConfig, loader: str) -> Path:
     if not folder.is_absolute():
         folder = (task.folder / folder).resolve()
     if not folder.is_dir():
+        variable = re.match(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", str(spec["path"]))
+        where = f", or set {variable.group(1)} to the folder that holds them" if variable else ""
         raise DatasetError(f"task {task.name!r}: dataset folder {folder} does not exist. Put {HINTS[loader]} "
-                           f"there (docs/score.md), or point the task's environment variable at the folder.")
+                           f"there{where} (layouts: docs/score.md).")
     return folder
 
 

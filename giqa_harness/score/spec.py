@@ -7,7 +7,8 @@
       method: auto                   # auto | likelihood | generate
       question: How would you rate the quality of this image?
       answer_prefix: The quality of the image is
-      levels: {excellent: 5, good: 4, fair: 3, poor: 2, bad: 1}
+      levels: [excellent, good, fair, poor, bad]   # best first
+      weights: [5, 4, 3, 2, 1]       # default: len(levels) down to 1
       metrics: [srcc, plcc, krcc]
       plcc_logistic: false           # also report PLCC after the 4-parameter logistic mapping
       instruction: ...               # mcq: the line after the options
@@ -29,7 +30,7 @@ Q_ALIGN_QUESTION = "How would you rate the quality of this image?"
 Q_ALIGN_PREFIX = "The quality of the image is"
 Q_ALIGN_LEVELS = {"excellent": 5.0, "good": 4.0, "fair": 3.0, "poor": 2.0, "bad": 1.0}
 MCQ_INSTRUCTION = "Answer with the option's letter from the given choices directly."
-KEYS = {"kind", "loader", "loader_args", "method", "question", "answer_prefix", "levels", "metrics",
+KEYS = {"kind", "loader", "loader_args", "method", "question", "answer_prefix", "levels", "weights", "metrics",
         "plcc_logistic", "instruction", "choice_candidates"}
 
 
@@ -50,11 +51,20 @@ class ScoringSpec:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "loader": self.loader, "method": self.method}
         if self.kind == "level":
-            out.update(question=self.question, answer_prefix=self.answer_prefix, levels=dict(self.levels),
+            out.update(question=self.question, answer_prefix=self.answer_prefix, levels=[w for w, _ in self.levels],
+                       weights=[v for _, v in self.levels],
                        metrics=list(self.metrics), plcc_logistic=self.plcc_logistic)
         else:
             out.update(instruction=self.instruction, choice_candidates=self.choice_candidates)
         return out
+
+
+def listed_metrics(scoring: dict[str, Any]) -> list[str]:
+    """What `giqa-harness list tasks` shows for a score or multiple-choice task (no validation)."""
+    if scoring.get("kind") == "mcq":
+        return ["accuracy"]
+    metrics = scoring.get("metrics", list(LEVEL_METRICS))
+    return [str(m) for m in metrics] if isinstance(metrics, list) else []
 
 
 def _choice(where: str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
@@ -75,14 +85,15 @@ def read_spec(data: dict[str, Any], where: str) -> ScoringSpec:
     kind = _choice(where, "kind", data.get("kind"), KINDS)
     loader = _choice(where, "loader", data.get("loader"), tuple(sorted(LOADERS)))
     method = _choice(where, "method", data.get("method", "auto"), METHODS)
-    levels_raw = data.get("levels", Q_ALIGN_LEVELS)
-    if not isinstance(levels_raw, dict) or len(levels_raw) < 2:
-        raise TaskError(f"{where}: scoring.levels must map at least two level words to their weights")
-    levels = []
-    for word, weight in levels_raw.items():
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool):
-            raise TaskError(f"{where}: scoring.levels.{word} must be a number, got {weight!r}")
-        levels.append((str(word), float(weight)))
+    words = data.get("levels", list(Q_ALIGN_LEVELS))
+    # Lists, not a mapping: an including task's levels must replace the included ones, never merge in.
+    if not isinstance(words, list) or len(words) < 2 or not all(isinstance(w, str) and w.strip() for w in words):
+        raise TaskError(f"{where}: scoring.levels must be a list of at least two level words, best first")
+    weights = data.get("weights", list(range(len(words), 0, -1)) if "levels" in data else list(Q_ALIGN_LEVELS.values()))
+    if not isinstance(weights, list) or len(weights) != len(words) or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
+        raise TaskError(f"{where}: scoring.weights must be a list of {len(words)} numbers, one per level word")
+    levels = [(str(word), float(weight)) for word, weight in zip(words, weights)]
     metrics = data.get("metrics", list(LEVEL_METRICS))
     if not isinstance(metrics, list) or not metrics:
         raise TaskError(f"{where}: scoring.metrics must be a non-empty list of {list(LEVEL_METRICS)}")
