@@ -9,7 +9,8 @@ likely is each candidate as what comes next? Two shared implementations:
   earlier token through causal attention, and a request is never batched with another, so the numbers
   are the same at any ``--batch_size``.
 - `score_with_steps` for package adapters (owl2, ferret, depictqa): the family's own prompt
-  embedding, then the family's decoder step fed the prefix and candidate tokens one by one.
+  embedding, then the family's decoder step fed the prefix and candidate tokens one at a time, the K
+  candidates side by side.
 
 Continuation tokens are what the tokenizer makes of the text *after* a short context (`_ANCHOR`), so a
 word keeps the leading-space form it has inside a sentence (``" excellent"`` -> ``▁excellent``).
@@ -89,7 +90,10 @@ def score_with_forward(adapter: Any, choices: Sequence[ChoiceRequest]) -> list[l
 
 
 def score_with_steps(adapter: Any, choices: Sequence[ChoiceRequest]) -> list[list[float]]:
-    """`score_choices` of a `PackageAdapter`: its ``embed_prompt``, ``step`` and ``embed_tokens``."""
+    """`score_choices` of a `PackageAdapter`: its ``embed_prompt``, ``step`` and ``embed_tokens``, the K
+    candidates of a request decoded side by side (the same prompt on every row, so nothing is padded
+    on the left; a row that has run out of tokens is fed its last one again, which no earlier position
+    sees)."""
     import torch
 
     from .embeds_decoding import left_pad
@@ -98,24 +102,24 @@ def score_with_steps(adapter: Any, choices: Sequence[ChoiceRequest]) -> list[lis
     for choice in choices:
         prompt = adapter.embed_prompt(choice.request)
         prefix, candidates = candidate_tokens(adapter.tokenizer, choice)
-        scores = []
-        for cand in candidates:  # from the prompt again for each: a decoder cache may be updated in place
-            embeds, mask, positions, extras = left_pad([prompt])
-            total = 0.0
-            with torch.inference_mode():
-                logits, past = adapter.step(embeds, mask, positions, None, extras)
-                position = positions[:, -1:] + 1
-                sequence = [*prefix, *cand]
-                for i, token in enumerate(sequence):
-                    if i >= len(prefix):
-                        total += float(logits.float().log_softmax(dim=-1)[0, token].item())
-                    if i == len(sequence) - 1:
-                        break
-                    mask = torch.cat([mask, mask.new_ones((1, 1))], dim=1)
-                    step_extras = {k: v.new_zeros((1, 1)) for k, v in extras.items()}
-                    ids = torch.tensor([[token]], device=mask.device)
-                    logits, past = adapter.step(adapter.embed_tokens(ids), mask, position, past, step_extras)
-                    position = position + 1
-            scores.append(total)
-        out.append(scores)
+        sequences = [[*prefix, *cand] for cand in candidates]
+        rows, width = len(sequences), max(len(s) for s in sequences)
+        totals = [0.0] * rows
+        embeds, mask, positions, extras = left_pad([prompt] * rows)
+        with torch.inference_mode():
+            logits, past = adapter.step(embeds, mask, positions, None, extras)
+            position = positions[:, -1:] + 1
+            for i in range(width):
+                log_probs = logits.float().log_softmax(dim=-1)
+                for k, sequence in enumerate(sequences):
+                    if len(prefix) <= i < len(sequence):
+                        totals[k] += float(log_probs[k, sequence[i]].item())
+                if i == width - 1:
+                    break
+                fed = torch.tensor([[s[min(i, len(s) - 1)]] for s in sequences], device=mask.device)
+                mask = torch.cat([mask, mask.new_ones((rows, 1))], dim=1)
+                step_extras = {k: v.new_zeros((rows, 1)) for k, v in extras.items()}
+                logits, past = adapter.step(adapter.embed_tokens(fed), mask, position, past, step_extras)
+                position = position + 1
+        out.append(totals)
     return out

@@ -91,7 +91,7 @@ def test_livec_reads_the_mat_files_and_leaves_out_the_practice_images(tmp_path):
 
 
 def test_qbench_a1_reads_questions_with_type_and_concern_names(tmp_path):
-    _images(tmp_path / "images", ["00079.jpg"])
+    _images(tmp_path / "images_llvisionqa", ["00079.jpg"])
     (tmp_path / "llvisionqa_dev.json").write_text(json.dumps([
         {"img_path": "00079.jpg", "question": "Is the image blurry?", "candidates": ["Yes", "No"],
          "correct_ans": "No", "type": 0, "concern": 2},

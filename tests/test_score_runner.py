@@ -112,8 +112,8 @@ def test_likelihood_scores_are_labelled_cached_and_a_failing_request_is_isolated
 
 def test_multiple_choice_counts_unreadable_answers_as_wrong(tmp_path, plugin):
     data = tmp_path / "qb"
-    (data / "images").mkdir(parents=True)
-    Image.new("RGB", (8, 8)).save(data / "images" / "a.png")
+    (data / "images_llvisionqa").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(data / "images_llvisionqa" / "a.png")
     questions = [{"img_path": "a.png", "question": f"Q{i}?", "candidates": ["Yes", "No"], "correct_ans": c,
                   "type": t, "concern": 0} for i, (c, t) in enumerate([("Yes", 0), ("No", 0), ("Yes", 1)])]
     (data / "llvisionqa_dev.json").write_text(json.dumps(questions))
