@@ -5,6 +5,7 @@
 Per-block measures (sharpness, noise, clipping, blockiness, colour balance, contrast) become regions on
 the 20 x 20 grid, then a grounded description, Yes/No answers for the box in a referring question
 (read through the format parser: ``Request.referring``), and short What/Why/How answers with boxes.
+A level question of a score task gets a 1-5 number from the same findings (docs/score.md).
 No randomness, no model weights, no knowledge of how any bench was made. ``blocks`` sets the analysis
 tiles per side (default 40: half a grid cell).
 """
