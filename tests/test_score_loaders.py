@@ -123,3 +123,19 @@ def test_a_missing_folder_says_which_files_go_where_and_which_variable_points_th
     with pytest.raises(DatasetError, match=r"nowhere does not exist. Put koniq10k_scores_and_distributions.csv "
                                            r"and the images folder 1024x768/ .*there, or set KONIQ10K_DIR"):
         load_items(task, "koniq10k", {})
+
+
+def test_a_written_sheet_reads_back_cell_for_cell(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    cell = st.one_of(st.integers(-10**6, 10**6), st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
+                                                              min_size=1, max_size=8).filter(lambda t: t.strip() == t))
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(st.lists(cell, min_size=1, max_size=4), min_size=1, max_size=5))
+    def round_trip(rows):
+        path = write_sheet(tmp_path / "sheet.xlsx", rows)
+        assert read_first_sheet(path) == [[str(v) for v in row] for row in rows]
+
+    round_trip()
