@@ -59,6 +59,13 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
         if not log.is_file():
             raise DatasetError(f"{log} not found: rescoring needs a run made with --log_samples")
         task = index.resolve([task_name])[0]
+        if task.scoring:  # score and multiple-choice tasks read their own rows (giqa_harness/score/)
+            from .score.runner import rescore_rows
+
+            result, rows = rescore_rows(task, list(read_jsonl(log)), bootstrap, seed)
+            new_results[task_name] = {**result, "rescored_from": str(log)}
+            logged[task_name] = rows
+            continue
         items = []
         for row in read_jsonl(log):
             doc = doc_from_row(row)

@@ -170,3 +170,17 @@ def test_a_tiny_llava_gives_identical_results_at_batch_1_and_8(tmp_path, task):
     assert all(r["method"] == method for r in rows_1) and len(rows_1) == 10
     if method == "likelihood":
         assert all(len(r["log_probs"]) >= 2 and all(math.isfinite(v) for v in r["log_probs"]) for r in rows_1)
+
+
+@pytest.mark.parametrize("task", ["giqa_synth_score_generate", "giqa_synth_mcq"])
+def test_rescoring_a_logged_run_gives_the_same_numbers_and_the_report_renders_it(tmp_path, task):
+    from giqa_harness.report.build import build_report, load_run
+    from giqa_harness.rescore import rescore_run
+
+    out = tmp_path / "run"
+    live = evaluate(RunConfig(model="classical", tasks=[task], limit=12, output_path=out, log_samples=True,
+                              progress=False, bootstrap=100))["results"][task]
+    again = rescore_run(out, output=tmp_path / "again")["results"][task]
+    assert again["metrics"] == live["metrics"] and again["n_failed"] == live["n_failed"]
+    html = build_report([load_run(out)])
+    assert html.count('class="card"') == 12 and ("MOS " in html or "Reference" in html)

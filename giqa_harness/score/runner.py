@@ -139,18 +139,53 @@ def run_score_task(ev: "Evaluator", task: "TaskConfig", records: Sequence[ScoreD
         if it.failure is None and method == LIKELIHOOD:
             row["log_probs"] = log_probs[i]
         rows.append(row)
+    result = score_rows(task, spec, records, rows, method, ev.config.bootstrap, ev.config.seed)
+    result["cache"] = {"reused": reused, "generated": fresh}
+    return result, rows
+
+
+def score_rows(task: "TaskConfig", spec: ScoringSpec, records: Sequence[ScoreDoc | McqDoc], rows: list[dict[str, Any]],
+               method: str, bootstrap: int, seed: int) -> dict[str, Any]:
+    """The task result from the sample rows (answers or log-probabilities), which it completes: shared by
+    a live run and by `rescore_rows`, so both give identical numbers for identical outputs."""
     if spec.kind == "level":
-        metrics, extra = _level_metrics(spec, records, rows, method, ev.config.bootstrap, ev.config.seed)
+        metrics, extra = _level_metrics(spec, records, rows, method, bootstrap, seed)  # type: ignore[arg-type]
     else:
-        metrics, extra = _mcq_metrics(records, rows, method, ev.config.bootstrap, ev.config.seed)
+        metrics, extra = _mcq_metrics(records, rows, method, bootstrap, seed)  # type: ignore[arg-type]
     failures = [{"doc_id": r["doc_id"], "reason": r["failed"]} for r in rows if r["failed"]]
-    result = {
+    return {
         "version": task.version, "scoring": {**spec.to_json(), "method_used": method}, "metrics": metrics, **extra,
         "n_samples": len(rows), "n_scored": len(rows) - len(failures), "n_failed": len(failures), "failures": failures,
         "kinds": {spec.kind: len(rows)},
-        "cache": {"reused": reused, "generated": fresh},
     }
-    return result, rows
+
+
+def rescore_rows(task: "TaskConfig", logged: list[dict[str, Any]], bootstrap: int, seed: int
+                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`score_rows` again from a samples log: the records come back from the rows themselves."""
+    spec = read_spec(task.scoring, str(task.path))
+    records: list[ScoreDoc | McqDoc] = []
+    rows = []
+    methods = {r.get("method") for r in logged}
+    if len(methods) > 1:
+        raise GiqaError(f"task {task.name!r}: the log mixes methods {sorted(map(str, methods))}")
+    method = methods.pop() if methods else GENERATED
+    for r in logged:
+        if spec.kind == "level":
+            records.append(ScoreDoc(r["doc_id"], r["image"], float(r["mos"])))
+        else:
+            records.append(McqDoc(r["doc_id"], r["image"], r.get("question", ""), tuple(r["candidates"]),
+                                  LETTERS.index(r["correct_option"]), r.get("qtype", "?"), r.get("concern", "?")))
+        failed = r.get("failed")
+        row = {k: r.get(k) for k in ("doc_id", "task", "kind", "image", "prompt", "method")}
+        # Unreadable answers are read again (the reading rules may have changed); model failures stay.
+        row["failed"] = None if failed and str(failed).startswith("unreadable") else failed
+        if row["failed"] is None and method == GENERATED:
+            row["answer"] = r.get("answer")
+        if row["failed"] is None and method == LIKELIHOOD:
+            row["log_probs"] = [float("-inf") if v is None else float(v) for v in r["log_probs"]]
+        rows.append(row)
+    return score_rows(task, spec, records, rows, method, bootstrap, seed), rows
 
 
 def _finite_log_probs(rows: list[dict[str, Any]]) -> None:
@@ -171,12 +206,14 @@ def _level_metrics(spec: ScoringSpec, records: Sequence[ScoreDoc], rows: list[di
     pairs = []
     unreadable = 0
     for record, row in zip(records, rows):
-        row["mos"] = record.mos
+        row.update(mos=record.mos, question=spec.question, reference=f"MOS {record.mos:g}")
         if row["failed"]:
             continue
         if method == LIKELIHOOD:
             score, probs = expected_level(row["log_probs"], weights)
             row["probabilities"] = dict(zip((w for w, _ in spec.levels), probs))
+            row["answer"] = f"expected level {score:.3f} (" + ", ".join(
+                f"{word} {p:.2f}" for word, p in row["probabilities"].items()) + ")"  # for the report
         else:
             read = read_level(row["answer"], spec.levels)
             if read is None:  # counted as a failure of this sample, never given a made-up score
@@ -185,6 +222,7 @@ def _level_metrics(spec: ScoringSpec, records: Sequence[ScoreDoc], rows: list[di
                 continue
             score, row["read"] = read
         row["score"] = score
+        row["scores"] = {"score": score}
         pairs.append((score, record.mos))
     _finite_log_probs(rows)
     results = correlations(pairs, spec.metrics, spec.plcc_logistic, bootstrap, seed)
@@ -208,12 +246,16 @@ def _mcq_metrics(records: Sequence[McqDoc], rows: list[dict[str, Any]], method: 
     by: dict[str, dict[str, list[float]]] = {"type": {}, "concern": {}}
     values = []
     for record, row in zip(records, rows):
-        row.update(correct_option=LETTERS[record.correct], qtype=record.qtype, concern=record.concern)
+        row.update(question=record.question, candidates=list(record.candidates), correct_option=LETTERS[record.correct],
+                   reference=f"{LETTERS[record.correct]}. {record.candidates[record.correct]}", qtype=record.qtype,
+                   concern=record.concern)
         if row["failed"]:
             continue
         if method == LIKELIHOOD:
             scores = row["log_probs"]
             chosen: int | None = max(range(len(scores)), key=lambda k: scores[k])
+            row["answer"] = f"{LETTERS[chosen]} (" + ", ".join(
+                f"{LETTERS[k]} {v:.2f}" for k, v in enumerate(scores)) + ")"  # for the report
         else:
             chosen = read_option(row["answer"], record.candidates)
         if chosen is None:
@@ -221,6 +263,7 @@ def _mcq_metrics(records: Sequence[McqDoc], rows: list[dict[str, Any]], method: 
         row["chosen"] = LETTERS[chosen] if chosen is not None else None
         row["correct"] = chosen == record.correct
         values.append(1.0 if row["correct"] else 0.0)
+        row["scores"] = {"correct": values[-1]}
         by["type"].setdefault(record.qtype, []).append(values[-1])
         by["concern"].setdefault(record.concern, []).append(values[-1])
     _finite_log_probs(rows)
