@@ -128,6 +128,11 @@ class Evaluator:
                      else load_docs(task, config.limit) for task in self.tasks}
         self.load_data_s = time.perf_counter() - loading
         self.adapter = adapter if adapter is not None else build_adapter(config.model, config.model_args)
+        for task in self.tasks:  # a score task asking for choice likelihoods the model lacks: now, not later
+            if task.scoring:
+                from .score.runner import check_method
+
+                check_method(task, self.adapter)
         self.shard = shard or current_shard()
         if self.shard.world_size > 1 and not (config.use_cache and (config.cache_path or config.output_path)):
             raise ConfigError("data-parallel evaluation needs --output_path (ranks share its response cache)")

@@ -89,6 +89,9 @@ def test_without_choice_scoring_the_task_is_answered_by_generation_and_says_so(s
     # the unreadable answer is a counted failure, not a score: 5 pairs, rising with the MOS
     assert result["n_failed"] == 1 and result["unreadable"] == 1 and result["metrics"]["srcc"]["n"] == 5
     assert result["metrics"]["srcc"]["value"] == pytest.approx(1.0)
+    coverage = result["metrics"]["srcc"]["coverage"]
+    assert (coverage["applicable"], coverage["scored"], coverage["failed_metric"]) == (6, 5, 1)
+    assert not coverage["complete"] and result["metrics"]["srcc"]["notes"][0]["kind"] == "incomplete"
     assert "plcc_logistic" in result["metrics"]
 
 
@@ -103,6 +106,7 @@ def test_likelihood_scores_are_labelled_cached_and_a_failing_request_is_isolated
     first = _run(Likely(), "tiny_score", cache_path=cache, batch_size=4)
     assert first["scoring"]["method_used"] == "likelihood" and first["metrics"]["srcc"]["label"] == "SRCC (likelihood)"
     assert first["n_failed"] == 1 and "out of memory" in first["failures"][0]["reason"]
+    assert first["metrics"]["srcc"]["coverage"]["failed_generation"] == 1
     assert first["metrics"]["srcc"]["value"] == pytest.approx(1.0) and first["metrics"]["srcc"]["n"] == 5
     calls = Likely.calls
     again = _run(Likely(), "tiny_score", cache_path=cache, batch_size=2)

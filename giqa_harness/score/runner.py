@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..cache import cache_key
 from ..docs import Doc
 from ..errors import ConfigError, GiqaError
 from ..metrics.base import MetricResult, bootstrap_ci
+from ..metrics.coverage import Coverage, coverage_notes
 from ..models import ChoiceRequest, ChoiceScoringUnsupported, Request
 from .answers import LETTERS, expected_level, options_text, read_level, read_option
 from .correlation import LABELS, correlations
@@ -38,6 +40,11 @@ def resolve_method(spec: ScoringSpec, adapter: Any, task: str) -> str:
         raise ConfigError(f"task {task!r} asks for method: likelihood, but model {adapter.name!r} does not score "
                           "choices; use method: auto (falls back to generation) or generate")
     return LIKELIHOOD
+
+
+def check_method(task: "TaskConfig", adapter: Any) -> str:
+    """`resolve_method` for a task; the evaluator calls it once the model is built."""
+    return resolve_method(read_spec(task.scoring, str(task.path)), adapter, task.name)
 
 
 def as_doc(item: ScoreDoc | McqDoc, spec: ScoringSpec) -> Doc:
@@ -196,6 +203,18 @@ def _finite_log_probs(rows: list[dict[str, Any]]) -> None:
             row["log_probs"] = [v if v != float("-inf") else None for v in row["log_probs"]]
 
 
+UNREADABLE = "unreadable"
+
+
+def _covered(result: MetricResult, failures: Sequence[str]) -> MetricResult:
+    """``result`` with the coverage of its task: failures before an answer existed count at generation,
+    unreadable answers (a level score nothing could be read from) in the metric."""
+    coverage = Coverage.count(result.n + len(failures), result.n,
+                              [f for f in failures if not f.startswith(UNREADABLE)],
+                              [f for f in failures if f.startswith(UNREADABLE)])
+    return replace(result, failed=coverage.failed, coverage=coverage, notes=tuple(coverage_notes(coverage)))
+
+
 def _metric_json(result: MetricResult, label: str, method: str) -> dict[str, Any]:
     return {**result.to_json(), "label": f"{label} ({method})", "method": method}
 
@@ -217,7 +236,7 @@ def _level_metrics(spec: ScoringSpec, records: Sequence[ScoreDoc], rows: list[di
         else:
             read = read_level(row["answer"], spec.levels)
             if read is None:  # counted as a failure of this sample, never given a made-up score
-                row["failed"] = "unreadable: no level word or in-range number in the answer"
+                row["failed"] = f"{UNREADABLE}: no level word or in-range number in the answer"
                 unreadable += 1
                 continue
             score, row["read"] = read
@@ -226,30 +245,34 @@ def _level_metrics(spec: ScoringSpec, records: Sequence[ScoreDoc], rows: list[di
         pairs.append((score, record.mos))
     _finite_log_probs(rows)
     results = correlations(pairs, spec.metrics, spec.plcc_logistic, bootstrap, seed)
-    failed = sum(1 for r in rows if r["failed"])
-    metrics = {name: {**_metric_json(r, LABELS[name], method), "failed": failed} for name, r in results.items()}
+    failures = [r["failed"] for r in rows if r["failed"]]
+    metrics = {name: _metric_json(_covered(r, failures), LABELS[name], method) for name, r in results.items()}
     return metrics, {"unreadable": unreadable}
 
 
-def _accuracy(values: list[float], bootstrap: int, seed: int) -> dict[str, Any]:
+def _accuracy(values: list[float], failures: Sequence[str], bootstrap: int, seed: int) -> MetricResult:
     def mean(v: Sequence[float]) -> float | None:
         return sum(v) / len(v) if v else None
 
     value = mean(values)
     low, high = bootstrap_ci(values, mean, n_resamples=bootstrap, seed=seed)
-    return MetricResult("accuracy", value, low, high, n=len(values)).to_json()
+    reason = None if value is not None else "no answered questions"
+    return _covered(MetricResult("accuracy", value, low, high, n=len(values), reason=reason), failures)
 
 
 def _mcq_metrics(records: Sequence[McqDoc], rows: list[dict[str, Any]], method: str, bootstrap: int, seed: int
                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     unreadable = 0
     by: dict[str, dict[str, list[float]]] = {"type": {}, "concern": {}}
+    failed_by: dict[str, dict[str, list[str]]] = {"type": {}, "concern": {}}
     values = []
     for record, row in zip(records, rows):
         row.update(question=record.question, candidates=list(record.candidates), correct_option=LETTERS[record.correct],
                    reference=f"{LETTERS[record.correct]}. {record.candidates[record.correct]}", qtype=record.qtype,
                    concern=record.concern)
         if row["failed"]:
+            failed_by["type"].setdefault(record.qtype, []).append(row["failed"])
+            failed_by["concern"].setdefault(record.concern, []).append(row["failed"])
             continue
         if method == LIKELIHOOD:
             scores = row["log_probs"]
@@ -267,9 +290,9 @@ def _mcq_metrics(records: Sequence[McqDoc], rows: list[dict[str, Any]], method: 
         by["type"].setdefault(record.qtype, []).append(values[-1])
         by["concern"].setdefault(record.concern, []).append(values[-1])
     _finite_log_probs(rows)
-    failed = sum(1 for r in rows if r["failed"])
-    metrics = {"accuracy": {**_accuracy(values, bootstrap, seed), "failed": failed,
-                            "label": f"Accuracy ({method})", "method": method}}
-    breakdown = {axis: {name: _accuracy(v, bootstrap, seed) for name, v in sorted(groups.items())}
+    failures = [r["failed"] for r in rows if r["failed"]]
+    metrics = {"accuracy": _metric_json(_accuracy(values, failures, bootstrap, seed), "Accuracy", method)}
+    breakdown = {axis: {name: _accuracy(groups.get(name, []), failed_by[axis].get(name, []), bootstrap, seed).to_json()
+                        for name in sorted(set(groups) | set(failed_by[axis]))}
                  for axis, groups in by.items()}
     return metrics, {"breakdown": breakdown, "unreadable": unreadable}
