@@ -205,10 +205,9 @@ def _failure(stage: Stage, state: RecordState) -> Any:
 
 
 def _progress(total: int, desc: str, enabled: bool, initial: int = 0) -> Any:
-    from tqdm import tqdm
+    from giqa_harness.progress import progress
 
-    return tqdm(total=total, initial=initial, desc=desc, unit="record", dynamic_ncols=True,
-                disable=not enabled or total == 0)
+    return progress(total, desc, enabled, initial=initial, unit="record")  # plain lines when not a terminal
 
 
 def annotate_records(

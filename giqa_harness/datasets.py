@@ -24,6 +24,7 @@ from .errors import DatasetError
 from .output import atomic_write_bytes
 from .record_boxes import box_problems
 from .task import FunctionRef, TaskConfig, expand_env
+from .task_selection import doc_count
 
 BENCH_HINT = (
     "The official GIQA-Bench is not published yet. Put its records (giqa_bench.jsonl) and images in that "
@@ -136,7 +137,7 @@ def _matches(doc: Doc, filt: dict[str, list[str]]) -> bool:
 MAX_LISTED_ERRORS = 20  # a broken file is reported in one go, but not line by line to the end
 
 
-def load_docs(task: TaskConfig, limit: int | None = None) -> list[Doc]:
+def load_docs(task: TaskConfig, limit: int | float | None = None) -> list[Doc]:
     """The task's docs in file order, filtered, first ``limit`` of them. Every record is checked
     (fields, boxes, duplicate ids) before any is returned: one `DatasetError` lists what is wrong."""
     if "hf_id" in task.dataset:
@@ -157,7 +158,7 @@ def load_docs(task: TaskConfig, limit: int | None = None) -> list[Doc]:
             first_seen[doc.doc_id] = where
     _raise_if_any(task, errors)
     docs = [d for _, d in located if _matches(d, task.filter)]
-    return docs[:limit] if limit is not None else docs
+    return docs[: doc_count(limit, len(docs))]
 
 
 def _checked_records(records: Iterable[tuple[str, Any]], root: Path) -> list[tuple[str, Doc]]:

@@ -27,8 +27,10 @@ from .metrics.base import MetricContext, Sample, compute_metric
 from .models import ModelAdapter, Request
 from .output import atomic_write_json, atomic_write_jsonl, redact
 from .plugins import registry
+from .progress import generation_status, progress, status
 from .run_status import run_problems, task_error
-from .task import TaskConfig, task_index
+from .task import TaskConfig
+from .task_selection import check_limit, resolve_tasks, with_generation
 
 RESULTS_SCHEMA_VERSION = 1
 _log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class RunConfig:
     tasks: list[str]
     model_args: dict[str, Any] = field(default_factory=dict)
     batch_size: int = 1
-    limit: int | None = None
+    limit: int | float | None = None  # below 1: a fraction of each task's docs
     output_path: Path | None = None
     log_samples: bool = False
     judge: str | None = None
@@ -52,6 +54,8 @@ class RunConfig:
     cache_path: Path | None = None  # default: <output_path>/cache.sqlite
     use_cache: bool = True
     progress: bool = True
+    include_path: list[Path] = field(default_factory=list)  # extra task folders (--include_path)
+    gen_kwargs: dict[str, Any] = field(default_factory=dict)  # over every task's generation_kwargs
 
     def to_json(self) -> dict[str, Any]:
         return redact(
@@ -61,6 +65,8 @@ class RunConfig:
                 "tasks": self.tasks,
                 "batch_size": self.batch_size,
                 "limit": self.limit,
+                "include_path": [str(p) for p in self.include_path],
+                "gen_kwargs": self.gen_kwargs,
                 "judge": self.judge,
                 "judge_args": self.judge_args,
                 "seed": self.seed,
@@ -105,11 +111,10 @@ class Evaluator:
     def __init__(self, config: RunConfig, adapter: ModelAdapter | None = None, shard: Shard | None = None) -> None:
         if config.batch_size < 1:
             raise ConfigError(f"--batch_size must be at least 1, got {config.batch_size}")
-        if config.limit is not None and config.limit < 0:  # a slice would silently drop the last docs
-            raise ConfigError(f"--limit must be 0 or more, got {config.limit}")
+        check_limit(config.limit)  # a negative slice would silently drop the last docs
         self.config = config
         self.registry = registry()
-        self.tasks = task_index().resolve(config.tasks)
+        self.tasks = with_generation(resolve_tasks(config.tasks, config.include_path), config.gen_kwargs)
         for task in self.tasks:  # a typo in a metric name fails now, not after hours of generation
             for spec in task.metrics:
                 if spec.name not in self.registry.metrics:
@@ -178,7 +183,9 @@ class Evaluator:
                 if it.key in found:
                     it.answer, it.cached = found[it.key], True
         pending = [it for it in todo if it.answer is None]
-        bar = _progress(len(pending), f"{task.name}", self.config.progress)
+        if self.config.progress:
+            status(generation_status(task.name, len(todo) - len(pending), len(pending), self.cache is not None))
+        bar = progress(len(pending), task.name, self.config.progress)
         try:
             for start in range(0, len(pending), self.config.batch_size):
                 batch = pending[start : start + self.config.batch_size]
@@ -461,22 +468,6 @@ def environment_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return versions
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _progress(total: int, desc: str, enabled: bool) -> Any:
-    if not enabled or total == 0:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="sample", dynamic_ncols=True)
 
 
 def evaluate(config: RunConfig, adapter: ModelAdapter | None = None) -> dict[str, Any]:

@@ -49,6 +49,8 @@ EXTENDED_COLUMNS: list[tuple[str, str, str, int]] = [
 ]
 
 NA = "N/A"
+SYNTH_PREFIX = "giqa_synth"
+SYNTH_NOTE = "giqa_synth: the embedded synthetic bench, not comparable with the paper's GIQA-Bench rows"
 
 # The published Table 5 of the Grounding-IQA paper (shared/reference/metrics.md), for reference rows.
 _PUBLISHED = """\
@@ -80,6 +82,7 @@ class Row:
     note: str = ""
     metric_notes: list[str] = field(default_factory=list)  # "<column> <kind>: <text>", also in ``note``
     box_warnings: list[str] = field(default_factory=list)  # box_checks warnings of the row's tasks
+    synthetic: bool = False  # scored on giqa_synth: not comparable with the paper's GIQA-Bench rows
 
 
 def published_rows() -> list[Row]:
@@ -163,8 +166,11 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
         pretrained = args.get("pretrained") or args.get("path")
         method = model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
     tasks = ",".join(t for t in sides.values() if t)
+    synthetic = any(t.startswith(SYNTH_PREFIX) for t in sides.values() if t)
+    if synthetic:
+        notes.append(SYNTH_NOTE)
     return Row("run", method, cells, intervals, "; ".join([tasks] + notes + metric_notes), metric_notes,
-               run_warnings(results, [sides["des"], sides["vqa"]]))
+               run_warnings(results, [sides["des"], sides["vqa"]]), synthetic=synthetic)
 
 
 def _box_count_cell(task_result: dict[str, Any], digits: int) -> str:
@@ -180,11 +186,18 @@ def column_titles(extended: bool = False) -> list[str]:
 
 def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
                des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False,
-               extended: bool = False) -> list[Row]:
+               extended: bool = False, skipped: list[str] | None = None) -> list[Row]:
+    """One row per run (after the paper's rows with ``reference``). With a ``skipped`` list, run folders
+    without results.json (a failed run, a training output dir) are listed there instead of failing."""
     paths = list(paths)
     names = names or []
+    if names and len(names) != len(paths):  # a name beside the wrong run is worse than none
+        raise DatasetError(f"--names gives {len(names)} name(s) for {len(paths)} results file(s)")
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
+        if skipped is not None and Path(path).is_dir() and not (Path(path) / "results.json").is_file():
+            skipped.append(f"{path}: no results.json (not a finished run), skipped")
+            continue
         results = load_results(path)
         try:
             rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only,
@@ -216,6 +229,7 @@ def to_markdown(rows: list[Row], with_ci: bool = False, extended: bool = False) 
     titles = column_titles(extended)
     head = ["Group", "Method", *titles]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    mark = any(r.synthetic for r in rows) and any(r.group != "run" for r in rows)
     for row in rows:
         cells = []
         for t in titles:
@@ -223,11 +237,13 @@ def to_markdown(rows: list[Row], with_ci: bool = False, extended: bool = False) 
             if with_ci and row.intervals.get(t):
                 value += f" {row.intervals[t]}"
             cells.append(value)
-        method = row.method + (" (!)" if row.box_warnings else "")
+        method = row.method + (" (!)" if row.box_warnings else "") + (" ¹" if mark and row.synthetic else "")
         lines.append("| " + " | ".join([row.group, method, *cells]) + " |")
     # The table has no Note column: what qualifies a value, and box warnings, are listed under it.
     notes = [f"- {row.method}: {note}" for row in rows for note in row.metric_notes]
     notes += [f"- (!) {row.method}: {w}" for row in rows for w in row.box_warnings]
+    if mark:
+        notes.append(f"¹ {SYNTH_NOTE}.")
     return "\n".join(lines + ([""] + notes if notes else []))
 
 

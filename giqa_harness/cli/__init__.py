@@ -40,6 +40,16 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def unknown_command(word: str) -> str:
+    """``giqa-harness lst``: name the mistake, not the flags a run would need."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(COMMANDS), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return (f"giqa-harness: error: unknown command {word!r}{hint}\n"
+            f"commands: {', '.join(COMMANDS)}; a run starts with a flag: giqa-harness --model NAME --tasks ...")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -50,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"giqa-harness {__version__}")
         return 0
+    if not args[0].startswith("-") and args[0] not in COMMANDS:
+        print(unknown_command(args[0]), file=sys.stderr)
+        return 2
     command = args[0] if args[0] in COMMANDS else "run"
     rest = args[1:] if args[0] in COMMANDS else args
     if not rest and command == "run" and args[0] not in COMMANDS:
@@ -62,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"giqa-harness {command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished samples are cached and a rerun with the same arguments resumes", file=sys.stderr)
+        print("interrupted", file=sys.stderr)  # commands that can resume (run, annotate) say how themselves
         return 130
     except BrokenPipeError:
         # The reader went away (`giqa-harness list models | head`): stop quietly, as shell tools do, and

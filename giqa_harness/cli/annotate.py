@@ -11,10 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
+from .helptext import command_parser
+
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="giqa-harness annotate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = command_parser("giqa-harness annotate", __doc__)
     p.add_argument("images_dir", type=Path, help="folder the descriptions' image paths are relative to")
     p.add_argument("descriptions", type=Path, help='JSONL of {"id", "image", "description"} records')
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (also holds the resumable cache)")
@@ -39,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep_ungrounded", action="store_true", help="also keep descriptions that got no box")
     p.add_argument("--limit", type=int, help="first N records only")
     p.add_argument("--no_cache", action="store_true", help="recompute everything (nothing is resumable)")
-    p.add_argument("--no_progress", action="store_true", help="no progress bars")
+    p.add_argument("--no_progress", action="store_true",
+                   help="no progress bars or status lines (nor transformers' own loading bars)")
     return p
 
 
@@ -48,7 +50,10 @@ def main(argv: Sequence[str], command: str = "annotate") -> int:
     from ..errors import ConfigError
     from ..models import parse_model_args
 
+    from ..progress import configure
+
     args = build_parser().parse_args(list(argv))
+    configure(enabled=not args.no_progress)
     for name in ("batch_size", "tag_attempts", "vqa_pairs", "vqa_attempts", "max_tokens"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name} must be at least 1, got {getattr(args, name)}")

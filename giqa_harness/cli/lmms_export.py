@@ -7,11 +7,11 @@ there); see docs/lmms.md.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import ConfigError
+from .helptext import command_parser
 
 
 def parse_model_format(item: str) -> tuple[str, tuple[str, str, bool]]:
@@ -28,7 +28,7 @@ def parse_model_format(item: str) -> tuple[str, tuple[str, str, bool]]:
 def main(argv: Sequence[str], command: str = "export-lmms-tasks") -> int:
     from ..interop.lmms_tasks import MODEL_FORMATS, export_lmms_tasks
 
-    p = argparse.ArgumentParser(prog="giqa-harness export-lmms-tasks", description=__doc__)
+    p = command_parser("giqa-harness export-lmms-tasks", __doc__)
     p.add_argument("folder", type=Path, help="folder to write (pass it to lmms-eval as --include_path)")
     p.add_argument("--tasks", default="giqa_synth", help="tasks or groups to export (default: giqa_synth)")
     p.add_argument("--limit", type=int, help="only the first N docs of each task")

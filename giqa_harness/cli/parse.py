@@ -20,6 +20,7 @@ import sys
 from typing import Any, Sequence
 
 from ..errors import ConfigError
+from .helptext import HelpFormatter
 
 _SIZE = re.compile(r"\s*(\d+)\s*[xX]\s*(\d+)\s*")
 _EXAMPLES = """examples:
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="giqa-harness parse",
         description="Parse a model answer into boxes of the original image, or --render boxes into a model's syntax.",
-        epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EXAMPLES, formatter_class=HelpFormatter,
     )
     p.add_argument("--format", required=True, help="box format name (giqa-harness list formats)")
     p.add_argument("--image-size", required=True, metavar="WxH", help="original image size in pixels")

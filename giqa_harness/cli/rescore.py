@@ -6,9 +6,10 @@ or turn its logs into a replay file.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
+
+from .helptext import command_parser
 
 
 def main(argv: Sequence[str], command: str = "rescore") -> int:
@@ -17,7 +18,7 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     from ..rescore import log_to_replay, rescore_run
     from .run import exit_status
 
-    p = argparse.ArgumentParser(prog="giqa-harness rescore", description=__doc__)
+    p = command_parser("giqa-harness rescore", __doc__)
     p.add_argument("run_dir", type=Path, help="an --output_path folder written with --log_samples")
     p.add_argument("--output_path", type=Path, help="where to write the new results (default: RUN_DIR)")
     p.add_argument("--judge", help="judge for LLM-scored metrics (hf:PATH, openai:MODEL@URL, vllm:PATH; "

@@ -6,9 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..models import parse_model_args
+from .helptext import HelpFormatter
+
+if TYPE_CHECKING:
+    from ..evaluator import RunConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,13 +22,21 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: giqa-harness --model classical --tasks giqa_synth --output_path out/ --log_samples\n\n"
                "Exit status: 0; 1 when a task failed, has no scored sample or a metric failed on every\n"
                "sample (the outputs are still written); 2 on a usage or data error.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     p.add_argument("--model", required=True, help="registered model adapter (see `giqa-harness list models`)")
     p.add_argument("--model_args", default="", help="adapter arguments as k=v,k2=v2 (e.g. pretrained=PATH)")
-    p.add_argument("--tasks", required=True, help="comma-separated tasks or groups (see `giqa-harness list tasks`)")
+    p.add_argument("--tasks", required=True,
+                   help="comma-separated tasks, groups or task YAML files (see `giqa-harness list tasks`)")
+    p.add_argument("--include_path", action="append", default=[], type=Path, metavar="DIR",
+                   help="also read task YAML files from DIR (repeatable); they replace registered tasks of the same name")
     p.add_argument("--batch_size", type=int, default=1, help="requests per generate() call (results do not depend on it)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N docs of each task")
+    p.add_argument("--limit", type=float, default=None,
+                   help="only the first N docs of each task; a value below 1 is a fraction of each task (0.5 = half)")
+    p.add_argument("--gen_kwargs", default="",
+                   help="override the tasks' generation_kwargs, as k=v,... (e.g. max_new_tokens=256,temperature=0)")
+    p.add_argument("--device", default=None,
+                   help="device for the model, passed as its device= model argument (e.g. cuda:0, cpu)")
     p.add_argument("--output_path", type=Path, default=None, help="folder for results.json, samples and the resume cache")
     p.add_argument("--log_samples", action="store_true", help="also write samples_<task>.jsonl")
     p.add_argument("--judge", default=None, help="judge LLM for LLM-Score and Acc(W): hf:PATH, openai:MODEL@URL, vllm:PATH")
@@ -33,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals (0 = none)")
     p.add_argument("--cache", type=Path, default=None, help="response cache file (default: OUTPUT_PATH/cache.sqlite)")
     p.add_argument("--no_cache", action="store_true", help="do not read or write the response cache")
-    p.add_argument("--no_progress", action="store_true", help="no progress bars")
+    p.add_argument("--no_progress", action="store_true",
+                   help="no progress bars or status lines (nor transformers' own loading bars)")
     p.add_argument("--json", action="store_true", help="print the whole results document as JSON")
     return p
 
@@ -50,17 +63,31 @@ def exit_status(results: dict[str, Any], quiet: bool = False) -> int:
 
 
 def main(argv: Sequence[str], command: str = "run") -> int:
+    from ..errors import ConfigError
     from ..evaluator import RunConfig, evaluate
     from ..leaderboard import format_run_table
+    from ..progress import configure
+    from ..task_selection import limit_value
 
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    if args.log_samples and args.output_path is None:  # lmms-eval refuses this too: nothing would be written
+        parser.error("--log_samples needs --output_path (the folder samples_<task>.jsonl are written to)")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    model_args = parse_model_args(args.model_args)
+    if args.device is not None:
+        if model_args.get("device", args.device) != args.device:
+            raise ConfigError(f"--device {args.device} disagrees with --model_args device={model_args['device']}")
+        model_args["device"] = args.device
+    configure(enabled=not args.no_progress)
     config = RunConfig(
         model=args.model,
-        model_args=parse_model_args(args.model_args),
+        model_args=model_args,
         tasks=tasks,
         batch_size=args.batch_size,
-        limit=args.limit,
+        limit=limit_value(args.limit),
+        include_path=list(args.include_path),
+        gen_kwargs=parse_model_args(args.gen_kwargs),
         output_path=args.output_path,
         log_samples=args.log_samples,
         judge=args.judge,
@@ -69,9 +96,13 @@ def main(argv: Sequence[str], command: str = "run") -> int:
         bootstrap=args.bootstrap,
         cache_path=args.cache,
         use_cache=not args.no_cache,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=not args.no_progress,
     )
-    results = evaluate(config)
+    try:
+        results = evaluate(config)
+    except KeyboardInterrupt:
+        print(interrupted_message(config), file=sys.stderr)
+        return 130
     if not results:  # a non-main rank of a data-parallel run
         return 0
     if args.json:
@@ -81,3 +112,11 @@ def main(argv: Sequence[str], command: str = "run") -> int:
         if args.output_path:
             print(f"\nresults: {args.output_path / 'results.json'}")
     return exit_status(results, quiet=args.json)
+
+
+def interrupted_message(config: "RunConfig") -> str:
+    """What Ctrl-C leaves behind: only a run with a response cache can resume."""
+    if config.use_cache and (config.cache_path or config.output_path):
+        cache = config.cache_path or config.output_path / "cache.sqlite"  # type: ignore[operator]
+        return f"interrupted; answers generated so far are in {cache} and a rerun with the same arguments resumes"
+    return "interrupted; nothing was kept (no --output_path or --cache, or --no_cache): a rerun starts over"

@@ -8,10 +8,11 @@ A rerun with the same output.dir resumes from its last checkpoint. See docs/trai
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from typing import TYPE_CHECKING, Sequence
+
+from .helptext import command_parser
 
 if TYPE_CHECKING:
     from ..training.recipe import Recipe
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 def main(argv: Sequence[str], command: str = "train") -> int:
     from ..training.recipe import builtin_recipes, load_recipe
 
-    p = argparse.ArgumentParser(prog="giqa-harness train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = command_parser("giqa-harness train", __doc__)
     p.add_argument("recipe", nargs="?", help="recipe file or built-in name")
     p.add_argument("overrides", nargs="*", help="section.field=value (values read as YAML)")
     p.add_argument("--list", action="store_true", help="list the built-in recipes and exit")
@@ -37,8 +37,10 @@ def main(argv: Sequence[str], command: str = "train") -> int:
     recipe = load_recipe(args.recipe, args.overrides)
     if args.dry_run:
         return dry_run(recipe)
+    from ..progress import quiet_library_bars
     from ..training.train import train
 
+    quiet_library_bars()  # its step lines are the progress; transformers' loading/saving bars are noise
     result = train(recipe)
     if int(os.environ.get("RANK", "0")) == 0:
         print(f"final model: {result.final_dir} (evaluate it: giqa-harness --model giqa "

@@ -7,9 +7,10 @@ and every image exists and decodes fully.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Sequence
+
+from .helptext import command_parser
 
 
 def validate_task(task, check_data: bool) -> list[str]:
@@ -54,7 +55,7 @@ def main(argv: Sequence[str], command: str = "validate") -> int:
     from ..plugins import registry
     from ..task import parse_task, read_yaml, task_index
 
-    p = argparse.ArgumentParser(prog="giqa-harness validate", description=__doc__)
+    p = command_parser("giqa-harness validate", __doc__)
     p.add_argument("targets", nargs="*", help="task names, groups or YAML files (default: every registered task)")
     p.add_argument("--data", action="store_true", help="also check every record (fields, boxes, ids) and decode every image fully")
     args = p.parse_args(list(argv))

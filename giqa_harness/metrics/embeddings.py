@@ -108,6 +108,9 @@ class PhraseEncoder:
         return np.stack([self._memory[p] for p in phrases])
 
     def _load(self) -> None:
+        from ..progress import status
+
+        status(f"Tag-Recall: loading the phrase encoder {self.path.name} (once per run)")
         try:
             import torch  # noqa: F401
             from transformers import AutoModel, AutoTokenizer

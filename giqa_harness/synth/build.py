@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..leftovers import remove_left_overs, temp_name
 from ..paths import cache_root
+from ..progress import status
 from .degrade import apply_all
 from .plan import Content, ImagePlan, plan_image
 from .sources import make_base, source_digests
@@ -56,6 +57,7 @@ def ensure_bench(seed: int = DEFAULT_SEED, root: Path | None = None) -> Path:
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / temp_name(f".{folder.name}")
+    status(f"giqa_synth: generating the synthetic bench into {folder} (first use only, a few seconds)")
     try:
         generate(staging, seed)
         if folder.exists() and not (folder / "manifest.json").is_file():
