@@ -18,6 +18,7 @@ from . import __version__
 from .box_checks import box_checks
 from .boxes.formats import CANONICAL_FORMAT, get_format, rerender
 from .boxes.grounded import GroundedText
+from .arguments import check_arguments, describe_accepted
 from .cache import CachedLLM, ResponseCache, cache_key
 from .datasets import load_docs
 from .distributed import Shard, current_shard
@@ -445,10 +446,11 @@ def load_score_records(task: TaskConfig, limit: int | None) -> list[Any]:
 
 def build_adapter(name: str, model_args: dict[str, Any]) -> ModelAdapter:
     cls = registry().models.get(name)
+    check_arguments(f"model {name!r}", cls.__init__, model_args)
     try:
         return cls(**model_args)
     except TypeError as exc:
-        raise ConfigError(f"model {name!r}: bad --model_args ({exc})") from None
+        raise ConfigError(f"model {name!r}: bad --model_args ({exc}); it accepts: {describe_accepted(cls.__init__)}") from None
 
 
 def build_judge(spec: str, options: dict[str, Any], cache: ResponseCache | None) -> Any:

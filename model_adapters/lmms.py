@@ -7,8 +7,8 @@
 ``model`` names the lmms-eval model (its registry, "simple" implementation); ``box_format`` and
 ``frame`` declare how that model writes boxes (defaults from the same table the task export uses,
 `giqa_harness.interop.lmms_tasks.MODEL_FORMATS`); every other argument goes to the lmms-eval model
-unchanged. lmms-eval is an optional extra (``pip install "giqa-harness[lmms]"``, in its own environment:
-see docs/lmms.md); nothing else in giqa-harness imports it.
+unchanged. lmms-eval lives in its own virtual environment (it breaks the core one's CPU torch; see
+docs/lmms.md and ``scripts/check_lmms_interop.sh``); nothing else in giqa-harness imports it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _visual(doc: dict[str, Any]) -> list[Any]:
 class LmmsAdapter(ModelAdapter):
     name = "lmms"
     description = "any lmms-eval model (model=NAME plus its own model args)"
-    install = 'pip install "giqa-harness[lmms]"'
+    install = "scripts/check_lmms_interop.sh (builds lmms-eval's own venv, .lmms-venv: docs/lmms.md)"
     requires = ("lmms_eval",)
 
     def __init__(self, model: str | None = None, box_format: str | None = None, frame: str | None = None,

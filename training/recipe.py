@@ -185,7 +185,7 @@ def apply_override(data: dict[str, Any], item: str) -> None:
     if not dot:
         owners = [s for s, cls in SECTIONS.items() if name_in(cls, key)]
         if len(owners) != 1:
-            where = f"it is in {', '.join(owners)}" if owners else "no section has it"
+            where = f"it is in {', '.join(owners)}" if owners else "no section has it" + _close_field(key)
             raise ConfigError(f"override {item!r}: write it as section.{key}=... ({where})")
         section, name = owners[0], key
     if section not in SECTIONS:
@@ -194,6 +194,13 @@ def apply_override(data: dict[str, Any], item: str) -> None:
     if not isinstance(target, dict):
         raise ConfigError(f"override {item!r}: section {section!r} of the recipe is not a mapping")
     target[name] = value
+
+
+def _close_field(key: str) -> str:
+    """``learnng_rate`` -> "; did you mean train.learning_rate?" (fields of every section)."""
+    qualified = {f.name: f"{section}.{f.name}" for section, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
+    close = difflib.get_close_matches(key, list(qualified), n=1, cutoff=0.6)
+    return f"; did you mean {qualified[close[0]]}?" if close else ""
 
 
 def name_in(cls: type, key: str) -> bool:

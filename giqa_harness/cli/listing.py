@@ -2,86 +2,156 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Sequence
 
+from .helptext import command_parser
 
-def _table(rows: list[list[str]], head: list[str]) -> str:
+
+def _table(rows: list[list[str]], head: list[str], width: int | None = None) -> str:
+    """Columns padded to their widest cell; with ``width``, the widest columns are cut (with "…") until
+    each line fits."""
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    if width is not None:
+        floor = [max(len(h), MIN_COLUMN) for h in head]
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*head), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows])
+    lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*(cut(str(c), w) for c, w in zip(r, widths))) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
 
 
-def list_models() -> str:
+MIN_COLUMN = 8
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` in ``width`` characters: whole words where possible, "…" when anything was left out."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    if " " in head[width // 2 :]:  # end at a word, unless that would lose most of the cell
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:(") + "…"
+
+
+def terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` when set; 100 when not a terminal, e.g. a pipe or a file)."""
+    import shutil
+
+    return shutil.get_terminal_size(fallback=(100, 24)).columns
+
+
+def list_models(verbose: bool = False) -> str:
     from ..plugins import registry
 
-    rows = []
+    rows, installs = [], []
     for entry in registry().models.entries():
         cls = entry.value
         ok, why = cls.can_load()
         boxes = cls.frame_summary() if getattr(cls, "emits_boxes", True) else "(no boxes)"
-        rows.append([entry.name, boxes, "yes" if ok else f"no: {why}", entry.plugin, getattr(cls, "description", "")])
-    return _table(rows, ["model", "box format / frame", "loads here", "plugin", "description"])
+        missing = [m for m in cls.requires if not _importable(m)]
+        loads = "yes" if ok else "no: missing " + ", ".join(missing) if missing else f"no: {why}"
+        rows.append([entry.name, boxes, loads, entry.plugin, getattr(cls, "description", "")])
+        if not ok:
+            installs.append(f"  {entry.name}: {cls.install}")
+    if verbose:
+        out = _table(rows, MODEL_HEAD)
+        return out + ("\n\nto install:\n" + "\n".join(installs) if installs else "")
+    out = _table(rows, MODEL_HEAD, terminal_width())
+    return out + ("\n\nwhat to install: giqa-harness list models -v" if installs else "")
 
 
-def list_tasks() -> str:
+MODEL_HEAD = ["model", "box format / frame", "loads here", "plugin", "description"]
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module.split(".")[0]) is not None
+
+
+def list_tasks(verbose: bool = False) -> str:
     from ..task import task_index
 
     index = task_index()
     from ..score.spec import listed_metrics
 
     rows = [[t.name, "task", str(t.version), ",".join([m.name for m in t.metrics] or listed_metrics(t.scoring)),
-             t.description[:70]] for t in index.tasks.values()]
-    rows += [[g.name, "group", "", ",".join(g.tasks), g.description[:70]] for g in index.groups.values()]
-    out = _table(sorted(rows), ["name", "type", "version", "metrics / tasks", "description"])
+             t.description] for t in index.tasks.values()]
+    rows += [[g.name, "group", "", ",".join(g.tasks), g.description] for g in index.groups.values()]
+    out = _table(sorted(rows), ["name", "type", "version", "metrics / tasks", "description"],
+                 None if verbose else terminal_width())
     if index.errors:
         out += "\n\nTask files with errors (skipped):\n" + "\n".join(f"  {e}" for e in index.errors)
     return out
 
 
-def list_formats() -> str:
+def list_formats(verbose: bool = False) -> str:
+    """The columns of docs/formats.md's table, from the registry (plugins included)."""
     from ..plugins import registry
 
     rows = []
     for entry in registry().formats.entries():
         cls = entry.value
-        rows.append([entry.name, cls.scale, cls.default_frame().describe(), cls.syntax])
-    return _table(rows, ["format", "scale", "default frame", "syntax"])
+        fmt = cls()
+        options = ", ".join(f"{k}={_option_text(v)}" for k, v in fmt.settings.items()) or "-"
+        error = max(fmt.round_trip_error(ROUND_TRIP_SIZE))
+        rows.append([entry.name, cls.syntax, cls.scale, cls.default_frame().describe(), options, f"{error:.2g}"])
+    head = ["format", "syntax", "scale", "default frame", "options", "round-trip error"]
+    out = _table(rows, head, None if verbose else terminal_width())
+    return out + f"\n\nround-trip error: the most a corner moves through render and parse, for a " \
+                 f"{ROUND_TRIP_SIZE[0]}x{ROUND_TRIP_SIZE[1]} image (docs/formats.md)"
 
 
-def list_detectors() -> str:
+ROUND_TRIP_SIZE = (640, 480)
+
+
+def _option_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def list_detectors(verbose: bool = False) -> str:
     from ..plugins import registry
 
     rows = [[e.name, e.plugin, (e.value.__doc__ or "").strip().splitlines()[0] if e.value.__doc__ else ""]
             for e in registry().detectors.entries()]
-    return _table(rows, ["detector", "plugin", "description"])
+    return _table(rows, ["detector", "plugin", "description"], None if verbose else terminal_width())
 
 
-def list_plugins(as_json: bool = False) -> str:
+def list_plugins(as_json: bool = False, verbose: bool = False) -> str:
     from ..plugins import registry
 
     reg = registry()
     if as_json:
         return json.dumps([vars(p) for p in reg.plugins.values()], indent=2, default=str)
-    rows = []
+    rows, failures = [], []
     for info in sorted(reg.plugins.values(), key=lambda p: p.name):
         what = "; ".join(f"{k}: {', '.join(v)}" for k, v in info.registered.items()) or "-"
-        status = f"FAILED: {info.error}" if info.error else "ok"
-        rows.append([info.name, info.version or "-", status, what])
-    return _table(rows, ["plugin", "version", "status", "registered"])
+        rows.append([info.name, info.version or "-", "FAILED" if info.error else "ok", what])
+        if info.error:  # in full below the table: a cut reason would not help
+            failures.append(f"  {info.name}: FAILED: {info.error}")
+    out = _table(rows, ["plugin", "version", "status", "registered"], None if verbose else terminal_width())
+    return out + ("\n\nplugins that failed to load (skipped):\n" + "\n".join(failures) if failures else "")
 
 
 def main(argv: Sequence[str], command: str = "list") -> int:
     if command == "plugins":
-        p = argparse.ArgumentParser(prog="giqa-harness plugins", description="List loaded plugins.")
-        p.add_argument("--json", action="store_true")
+        p = command_parser("giqa-harness plugins", "List loaded plugins, their versions and what each registered.")
+        p.add_argument("--json", action="store_true", help="print the plugins as JSON")
+        p.add_argument("-v", "--verbose", action="store_true", help="full lines, not cut to the terminal width")
         args = p.parse_args(list(argv))
-        print(list_plugins(args.json))
+        print(list_plugins(args.json, args.verbose))
         return 0
-    p = argparse.ArgumentParser(prog="giqa-harness list", description="List registered components.")
+    p = command_parser("giqa-harness list", "List registered components; lines are cut to the terminal width "
+                       "(`-v`: in full, with what to install).")
     listings = {"models": list_models, "tasks": list_tasks, "formats": list_formats, "detectors": list_detectors}
     p.add_argument("what", choices=list(listings))
+    p.add_argument("-v", "--verbose", action="store_true", help="full lines and install commands")
     args = p.parse_args(list(argv))
-    print(listings[args.what]())
+    print(listings[args.what](args.verbose))
     return 0

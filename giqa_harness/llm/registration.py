@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConfigError
@@ -13,11 +14,19 @@ from ..hookspecs import hookimpl
 from .base import LLMBackend
 
 
-def checked_factory(scheme: str, module: str, cls_name: str) -> Callable[..., LLMBackend]:
+def looks_like_path(target: str) -> bool:
+    """A filesystem path, never a hub id (``org/name``): absolute, relative with ./ or ../, ~, or deeper."""
+    return target.startswith(("/", "./", "../", "~", "\\")) or target in (".", "..") or target.count("/") > 1
+
+
+def checked_factory(scheme: str, module: str, cls_name: str, local: bool = False) -> Callable[..., LLMBackend]:
     """A factory that imports ``module`` lazily and turns unknown ``--judge_args`` into a `ConfigError`
     naming the options the backend accepts (instead of a bare ``TypeError``)."""
 
     def factory(target: str, **options: Any) -> LLMBackend:
+        # Before the hub client can misread it as a malformed repo id ("Repo id must be in the form ...").
+        if local and looks_like_path(target) and not Path(target).expanduser().exists():
+            raise ConfigError(f"{scheme}:{target}: the folder {Path(target).expanduser()} does not exist")
         cls = getattr(importlib.import_module(module), cls_name)
         accepted = [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "path", "spec")]
         unknown = sorted(set(options) - set(accepted))
@@ -34,6 +43,6 @@ def checked_factory(scheme: str, module: str, cls_name: str) -> Callable[..., LL
 
 @hookimpl
 def register_judges(register):
-    register("hf", checked_factory("hf", "giqa_harness.llm.hf", "HFBackend"))
+    register("hf", checked_factory("hf", "giqa_harness.llm.hf", "HFBackend", local=True))
     register("openai", checked_factory("openai", "giqa_harness.llm.openai_compat", "OpenAIBackend"))
-    register("vllm", checked_factory("vllm", "giqa_harness.llm.vllm_backend", "VLLMBackend"))
+    register("vllm", checked_factory("vllm", "giqa_harness.llm.vllm_backend", "VLLMBackend", local=True))
