@@ -17,6 +17,8 @@ from .charts import bars_svg, radar_svg
 from .summary import summary_html
 from .template import PAGE
 
+NOT_APPLICABLE = ('<span class="noscore" title="no score for this sample: the metric does not apply to it, or was not '
+                  'computed (the reason is in results.json)">–</span>')
 PRED_COLOUR = "#e6007e"  # predicted boxes (magenta)
 REF_COLOUR = "#00a651"  # reference boxes (green)
 QUESTION_COLOUR = "#f5a200"  # boxes given in the question (amber, dashed)
@@ -95,8 +97,10 @@ def overlay(image_key: str, boxes: Sequence[tuple[str, list[float], str, bool]])
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         rects.append(f'<rect x="{x1:.5f}" y="{y1:.5f}" width="{max(x2 - x1, 0.002):.5f}" '
                      f'height="{max(y2 - y1, 0.002):.5f}" stroke="{colour}"{dash}/>')
-        labels.append(f'<span class="lbl" style="left:{x1 * 100:.2f}%;top:{y1 * 100:.2f}%;'
-                      f'background:{colour}">{escape(phrase)}</span>')
+        # data-x/-y: the box's corner; the page's placeLabels() moves labels off each other and inside
+        # the image once it knows their sizes (the style is where they sit before, or without, script).
+        labels.append(f'<span class="lbl" data-x="{x1:.5f}" data-y="{y1:.5f}" title="{escape(phrase)}" '
+                      f'style="left:{x1 * 100:.2f}%;top:{y1 * 100:.2f}%;background:{colour}">{escape(phrase)}</span>')
     return (f'<div class="imgbox"><img data-img="{image_key}" alt="">'
             f'<svg viewBox="0 0 1 1" preserveAspectRatio="none">{"".join(rects)}</svg>{"".join(labels)}</div>')
 
@@ -128,10 +132,12 @@ def sample_column(run: Run, row: dict[str, Any], image_key: str) -> str:
 
 
 def _score_text(value: Any) -> str:
+    if value is None:  # the metric does not apply to this sample (e.g. mIoU of an answer without boxes)
+        return NOT_APPLICABLE
     if isinstance(value, float):
         return f"{value:.4f}"
     if isinstance(value, dict):
-        return escape(", ".join(f"{k}={_score_text(v)}" for k, v in value.items() if not isinstance(v, (list, dict))))
+        return ", ".join(f"{escape(str(k))}={_score_text(v)}" for k, v in value.items() if not isinstance(v, (list, dict)))
     return escape(str(value))
 
 
@@ -187,6 +193,7 @@ def build_report(runs: Sequence[Run], max_image_side: int = 480, title: str = "g
         radar=radar_svg(runs),
         summary=summary_html(runs),
         legend=legend,
+        notice=coverage_notice(runs),
         task_options="".join(f'<option>{escape(t)}</option>' for t in tasks),
         kind_options="".join(f'<option>{escape(k)}</option>' for k in kinds),
         cards="\n".join(cards),
@@ -201,6 +208,21 @@ def _box_warnings_html(run: Run) -> str:
 
     items = "".join(f'<li class="warn">{escape(w)}</li>' for w in run_warnings(run.results))
     return f'<ul class="box-warnings">{items}</ul>' if items else ""
+
+
+def coverage_notice(runs: Sequence[Run]) -> str:
+    """A visible note when compared runs did not answer the same samples (a ``--limit 10`` run beside a
+    full one): their summary numbers then average different samples, and some cards have one column."""
+    if len(runs) < 2:
+        return ""
+    keys = [{(task, row["doc_id"]) for task, rows in run.samples.items() for row in rows} for run in runs]
+    if all(k == keys[0] for k in keys):
+        return ""
+    common = set.intersection(*keys)
+    counts = ", ".join(f"{escape(run.label)}: {len(k)}" for run, k in zip(runs, keys))
+    return (f'<p class="notice" id="coverage-notice"><b>The runs cover different samples</b> ({counts}; '
+            f'{len(common)} in all of them). Their summary numbers are not over the same samples, and a card '
+            f'shows only the runs that answered it.</p>')
 
 
 def _parse_canonical(text: str, row: dict[str, Any]) -> tuple[Any, ...]:

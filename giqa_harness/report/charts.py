@@ -112,6 +112,30 @@ def radar_svg(runs: Sequence[Any], size: int = 420) -> str:
     return "".join(parts)
 
 
+def bars_figure(runs: Sequence[Any]) -> Any:
+    """One panel per metric, one bar per run. A run without a value (N/A, or not computed) gets a grey
+    hatched bar labelled N/A over the whole panel, so it never reads as a score of 0."""
+    import matplotlib.pyplot as plt
+
+    table = metric_table(runs)
+    names = [run.label for run in runs]
+    fig, axes = plt.subplots(1, max(1, len(table)), figsize=(2.2 * max(1, len(table)), 3.2), squeeze=False)
+    for ax, (title, cells) in zip(axes[0], table):
+        top = max([ci[1] if ci else v for v, ci in cells if v is not None] + [1e-9]) * 1.1
+        for i, (value, ci) in enumerate(cells):
+            if value is None:
+                ax.bar(i, top, color="none", edgecolor="#999999", hatch="///", linewidth=0.8)
+                ax.text(i, top / 2, "N/A", ha="center", va="center", rotation=90, fontsize=8, color="#555555")
+                continue
+            err = [[value - ci[0]], [ci[1] - value]] if ci else None
+            ax.bar(i, value, yerr=err, color=PALETTE[i % len(PALETTE)], capsize=3)
+        ax.set_ylim(0, top)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(range(len(cells)), names, rotation=45, ha="right", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def write_pngs(runs: Sequence[Any], folder: Path) -> list[Path]:
     """The same two charts as PNG files (needs matplotlib: the ``[report]`` extra)."""
     from ..errors import MissingDependencyError
@@ -126,15 +150,7 @@ def write_pngs(runs: Sequence[Any], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     table = metric_table(runs)
     names = [run.label for run in runs]
-    fig, axes = plt.subplots(1, max(1, len(table)), figsize=(2.2 * max(1, len(table)), 3.2), squeeze=False)
-    for ax, (title, cells) in zip(axes[0], table):
-        values = [v if v is not None else 0.0 for v, _ in cells]
-        errs = [[v - ci[0] if ci and v is not None else 0 for v, ci in cells],
-                [ci[1] - v if ci and v is not None else 0 for v, ci in cells]]
-        ax.bar(range(len(cells)), values, yerr=errs, color=PALETTE[: len(cells)], capsize=3)
-        ax.set_title(title, fontsize=9)
-        ax.set_xticks(range(len(cells)), names, rotation=45, ha="right", fontsize=7)
-    fig.tight_layout()
+    fig = bars_figure(runs)
     bars = folder / "metrics_bars.png"
     fig.savefig(bars, dpi=120)
     plt.close(fig)

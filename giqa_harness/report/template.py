@@ -22,7 +22,10 @@ h1{font-size:20px;margin:0 0 8px}
 .imgbox img{width:100%;display:block}
 .imgbox svg{position:absolute;left:0;top:0;width:100%;height:100%;overflow:visible}
 .imgbox rect{fill:none;stroke-width:3px;vector-effect:non-scaling-stroke}
-.lbl{position:absolute;font-size:10px;line-height:12px;color:#fff;padding:0 2px;transform:translateY(-100%);white-space:nowrap}
+.lbl{position:absolute;font-size:10px;line-height:12px;color:#fff;padding:0 2px;transform:translateY(-100%);white-space:nowrap;
+max-width:100%;box-sizing:border-box;overflow:hidden;text-overflow:ellipsis}
+.noscore{color:#888}
+.notice{background:#fff4e5;border:1px solid #f5a200;padding:6px 8px;margin:8px 0;font-size:13px}
 mark{background:#ffe58f}
 .failed{color:#b00020}.warn{color:#a66300;font-size:12px}
 table.scores{font-size:12px;border-collapse:collapse}table.scores td{padding:0 8px 0 0}
@@ -33,7 +36,7 @@ tr.incomplete td{background:#fff4e5}.na{color:#888}.problems{color:#b00020}
 </style></head><body>
 <h1>$title</h1>
 <ul>$runs</ul>
-<div class="charts">$bars $radar</div>
+$notice<div class="charts">$bars $radar</div>
 $summary
 <div class="controls">
 <label>task <select id="f-task"><option value="">all</option>$task_options</select></label>
@@ -48,7 +51,30 @@ $cards
 </main>
 <script>
 const IMAGES = $images;
-document.querySelectorAll('img[data-img]').forEach(img => { img.src = IMAGES[img.dataset.img]; });
+// Labels start at their box's top-left corner, above the box; one that would leave the image goes inside
+// it, and one that would cover an earlier label moves below it (from the top again if it runs out of room).
+function placeLabels(box) {
+  const W = box.clientWidth, H = box.clientHeight;
+  if (!W || !H) return;
+  const placed = [];
+  for (const l of box.querySelectorAll('.lbl')) {
+    l.style.transform = 'none';
+    const w = Math.min(l.offsetWidth, W), h = l.offsetHeight;
+    const x = Math.max(0, Math.min(parseFloat(l.dataset.x) * W, W - w));
+    const corner = parseFloat(l.dataset.y) * H;
+    const hit = y => placed.find(p => x < p.x + p.w && p.x < x + w && y < p.y + p.h && p.y < y + h);
+    const settle = y => { for (let p = hit(y); p; p = hit(y)) y = p.y + p.h; return y; };
+    let y = settle(corner - h >= 0 ? corner - h : corner);
+    if (y + h > H) y = settle(0);
+    if (y + h > H) y = H - h;  // more labels than room: the last ones may overlap
+    l.style.left = x + 'px'; l.style.top = y + 'px';
+    placed.push({x, y, w, h});
+  }
+}
+document.querySelectorAll('img[data-img]').forEach(img => {
+  img.addEventListener('load', () => placeLabels(img.parentElement));
+  img.src = IMAGES[img.dataset.img];
+});
 const cards = Array.from(document.querySelectorAll('.card'));
 function apply() {
   const task = document.getElementById('f-task').value, kind = document.getElementById('f-kind').value;
@@ -62,6 +88,7 @@ function apply() {
     c.classList.toggle('hidden', !ok); shown += ok;
   }
   document.getElementById('shown').textContent = shown;
+  cards.forEach(c => { if (!c.classList.contains('hidden')) c.querySelectorAll('.imgbox').forEach(placeLabels); });
   const sort = document.getElementById('f-sort').value, main = document.getElementById('cards');
   const key = c => c.dataset.miou === '' ? -1 : parseFloat(c.dataset.miou);
   const sorted = cards.slice().sort((a, b) => sort === 'id' ? 0 : sort === 'miou-asc' ? key(a) - key(b) : key(b) - key(a));
