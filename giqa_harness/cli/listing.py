@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Sequence
 
 from .helptext import command_parser
@@ -103,9 +104,10 @@ def list_formats(verbose: bool = False) -> str:
         error = max(fmt.round_trip_error(ROUND_TRIP_SIZE))
         rows.append([entry.name, cls.syntax, cls.scale, cls.default_frame().describe(), options, f"{error:.2g}"])
     head = ["format", "syntax", "scale", "default frame", "options", "round-trip error"]
-    out = _table(rows, head, None if verbose else terminal_width())
-    return out + f"\n\nround-trip error: the most a corner moves through render and parse, for a " \
-                 f"{ROUND_TRIP_SIZE[0]}x{ROUND_TRIP_SIZE[1]} image (docs/formats.md)"
+    width = None if verbose else terminal_width()
+    note = (f"round-trip error: the most a corner moves through render and parse, for a "
+            f"{ROUND_TRIP_SIZE[0]}x{ROUND_TRIP_SIZE[1]} image (docs/formats.md)")
+    return _table(rows, head, width) + "\n\n" + (textwrap.fill(note, width) if width else note)
 
 
 ROUND_TRIP_SIZE = (640, 480)
