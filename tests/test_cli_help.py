@@ -104,3 +104,13 @@ def test_report_keeps_an_existing_file_unless_forced(tmp_path):
     done = run("report", str(tmp_path / "some_run"), cwd=tmp_path)
     assert done.returncode == 2 and "report.html exists; pass --force" in done.stderr
     assert existing.read_text() == "an earlier report"
+
+
+def test_annotate_demo_runs_the_pipeline_on_cpu_without_other_arguments(tmp_path):
+    done = run("annotate", "--demo", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stderr
+    assert "8 of 8 fused descriptions equal the bench's references" in done.stdout
+    assert (tmp_path / "demo" / "conversations.json").is_file()
+    assert "Traceback" not in done.stderr
+    missing = run("annotate")
+    assert missing.returncode == 2 and "IMAGES_DIR, DESCRIPTIONS, -o/--output, --llm" in missing.stderr

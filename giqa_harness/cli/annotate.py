@@ -16,10 +16,13 @@ from .helptext import command_parser
 
 def build_parser() -> argparse.ArgumentParser:
     p = command_parser("giqa-harness annotate", __doc__)
-    p.add_argument("images_dir", type=Path, help="folder the descriptions' image paths are relative to")
-    p.add_argument("descriptions", type=Path, help='JSONL of {"id", "image", "description"} records')
-    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (also holds the resumable cache)")
-    p.add_argument("--llm", required=True, help="LLM for tags and VQA: hf:PATH, openai:MODEL@URL or vllm:PATH")
+    p.add_argument("images_dir", type=Path, nargs="?", help="folder the descriptions' image paths are relative to")
+    p.add_argument("descriptions", type=Path, nargs="?", help='JSONL of {"id", "image", "description"} records')
+    p.add_argument("-o", "--output", type=Path, help="output folder (also holds the resumable cache); required")
+    p.add_argument("--llm", help="LLM for tags and VQA: hf:PATH, openai:MODEL@URL or vllm:PATH; required")
+    p.add_argument("--demo", type=Path, metavar="OUT",
+                   help="annotate a few giqa_synth images into OUT on CPU, offline, with stand-ins for the LLM "
+                        "and the detector that answer with the bench's truth (no other argument needed)")
     p.add_argument("--llm_args", default="", help="LLM backend options as k=v,...")
     p.add_argument("--detector", default="grounding_dino", help="registered detector (default: grounding_dino)")
     p.add_argument("--detector_args", default="",
@@ -52,8 +55,15 @@ def main(argv: Sequence[str], command: str = "annotate") -> int:
 
     from ..progress import configure
 
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
     configure(enabled=not args.no_progress)
+    if args.demo is not None:
+        return demo(args.demo, progress=not args.no_progress)
+    missing = [name for name, value in (("IMAGES_DIR", args.images_dir), ("DESCRIPTIONS", args.descriptions),
+                                        ("-o/--output", args.output), ("--llm", args.llm)) if value is None]
+    if missing:
+        parser.error(f"the following arguments are required: {', '.join(missing)} (or --demo OUT for a demo)")
     for name in ("batch_size", "tag_attempts", "vqa_pairs", "vqa_attempts", "max_tokens"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name} must be at least 1, got {getattr(args, name)}")
@@ -75,6 +85,20 @@ def main(argv: Sequence[str], command: str = "annotate") -> int:
     if stats is None:  # a non-zero rank of a sharded run: rank 0 reports
         return 0
     print(summary(stats))
+    return 0
+
+
+def demo(output: Path, progress: bool = True) -> int:
+    from ..annotate.demo import run_demo
+
+    stats = run_demo(output, progress=progress)
+    info = stats["demo"]
+    print(summary(stats))
+    print(f"demo: {info['records']} giqa_synth images from {info['images_dir']}; the stand-ins answered with "
+          f"the bench's truth, and {info['fused_equal_to_reference']} of {info['records']} fused descriptions "
+          "equal the bench's references")
+    print(f"next: giqa-harness train tiny-cpu model.base=TINY_LLAVA data.train={output / 'conversations.json'} "
+          f"data.image_root={info['images_dir']} output.dir=runs/demo-train (docs/annotate.md)")
     return 0
 
 
