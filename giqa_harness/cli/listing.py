@@ -10,17 +10,27 @@ from .helptext import command_parser
 
 
 def _table(rows: list[list[str]], head: list[str], width: int | None = None) -> str:
-    """Columns padded to their widest cell; with ``width``, the widest columns are cut (with "…") until
-    each line fits."""
+    """Columns padded to their widest cell. With ``width``, cells are cut (with "…") until each line
+    fits: the last column (the description) first, then long middle columns, then whatever is widest."""
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     if width is not None:
-        floor = [max(len(h), MIN_COLUMN) for h in head]
-        while sum(widths) + 2 * (len(widths) - 1) > width:
+        floor = [widths[0]] + [min(w, max(len(h), MIN_COLUMN)) for w, h in zip(widths[1:], head[1:])]  # names: never cut
+        room = width - 2 * (len(widths) - 1)
+
+        def shrink(i: int, to: int) -> None:  # towards `to`, no further than the line needs
+            excess = sum(widths) - room
+            widths[i] = max(floor[i], min(widths[i], max(to, widths[i] - excess)))
+
+        shrink(-1, LAST_COLUMN_KEEPS)
+        for i in range(1, len(widths) - 1):
+            if sum(widths) > room:
+                shrink(i, MIDDLE_COLUMN_KEEPS)
+        shrink(-1, 0)
+        while sum(widths) > room:
             shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
             if not shrinkable:
                 break
-            widest = max(shrinkable, key=lambda i: widths[i])
-            widths[widest] -= 1
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*head), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*(cut(str(c), w) for c, w in zip(r, widths))) for r in rows]
@@ -28,6 +38,8 @@ def _table(rows: list[list[str]], head: list[str], width: int | None = None) -> 
 
 
 MIN_COLUMN = 8
+LAST_COLUMN_KEEPS = 30  # a description cut to this much still says something...
+MIDDLE_COLUMN_KEEPS = 24  # ...so long middle cells are cut to this before it is cut further
 
 
 def cut(text: str, width: int) -> str:
@@ -57,13 +69,14 @@ def list_models(verbose: bool = False) -> str:
         boxes = cls.frame_summary() if getattr(cls, "emits_boxes", True) else "(no boxes)"
         missing = [m for m in cls.requires if not _importable(m)]
         loads = "yes" if ok else "no: missing " + ", ".join(missing) if missing else f"no: {why}"
-        rows.append([entry.name, boxes, loads, entry.plugin, getattr(cls, "description", "")])
+        plugin = [entry.plugin] if verbose else []  # built-ins are each their own plugin: noise when short
+        rows.append([entry.name, boxes, loads, *plugin, getattr(cls, "description", "")])
         if not ok:
             installs.append(f"  {entry.name}: {cls.install}")
     if verbose:
         out = _table(rows, MODEL_HEAD)
         return out + ("\n\nto install:\n" + "\n".join(installs) if installs else "")
-    out = _table(rows, MODEL_HEAD, terminal_width())
+    out = _table(rows, [h for h in MODEL_HEAD if h != "plugin"], terminal_width())
     return out + ("\n\nwhat to install: giqa-harness list models -v" if installs else "")
 
 

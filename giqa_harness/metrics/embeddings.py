@@ -110,7 +110,7 @@ class PhraseEncoder:
     def _load(self) -> None:
         from ..progress import status
 
-        status(f"Tag-Recall: loading the phrase encoder {self.path.name} (once per run)")
+        status(f"Tag-Recall: loading the phrase encoder from {self.path} (once per run)")
         try:
             import torch  # noqa: F401
             from transformers import AutoModel, AutoTokenizer
