@@ -93,8 +93,11 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
 
 def log_to_replay(run_dir: Path, target: Path) -> int:
     """Turn a run's sample logs into a replay file of ``{task, doc_id, answer}``; returns the count."""
+    logs = sorted(Path(run_dir).glob("samples_*.jsonl"))
+    if not logs:  # an empty replay file would only fail later, far from the cause
+        raise DatasetError(f"{run_dir} has no samples_<task>.jsonl: --to_replay needs a run made with --log_samples")
     rows = []
-    for log in sorted(Path(run_dir).glob("samples_*.jsonl")):
+    for log in logs:
         for row in read_jsonl(log):
             if row.get("answer") is not None:
                 rows.append({"task": row["task"], "doc_id": row["doc_id"], "answer": row["answer"]})

@@ -114,3 +114,9 @@ def test_annotate_demo_runs_the_pipeline_on_cpu_without_other_arguments(tmp_path
     assert "Traceback" not in done.stderr
     missing = run("annotate")
     assert missing.returncode == 2 and "IMAGES_DIR, DESCRIPTIONS, -o/--output, --llm" in missing.stderr
+
+
+def test_to_replay_from_a_folder_without_sample_logs_is_an_error(tmp_path):
+    done = run("rescore", str(tmp_path), "--to_replay", str(tmp_path / "answers.jsonl"))
+    assert done.returncode == 2 and "needs a run made with --log_samples" in done.stderr
+    assert not (tmp_path / "answers.jsonl").exists()
