@@ -111,6 +111,8 @@ def test_annotate_demo_runs_the_pipeline_on_cpu_without_other_arguments(tmp_path
     assert done.returncode == 0, done.stderr
     assert "8 of 8 fused descriptions equal the bench's references" in done.stdout
     assert (tmp_path / "demo" / "conversations.json").is_file()
+    assert "annotate tags: 8/8 records (100%)" in done.stderr  # stderr is a pipe: plain lines, no tqdm bar
+    assert "\r" not in done.stderr
     assert "Traceback" not in done.stderr
     missing = run("annotate")
     assert missing.returncode == 2 and "IMAGES_DIR, DESCRIPTIONS, -o/--output, --llm" in missing.stderr
