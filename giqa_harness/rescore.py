@@ -13,12 +13,13 @@ from typing import Any
 from .boxes.formats import format_from_description
 from .cache import CachedLLM, ResponseCache
 from .docs import Doc
-from .errors import DatasetError
+from .errors import ConfigError, DatasetError, UnknownNameError
 from .evaluator import Prepared, build_judge, environment_versions, score_samples
 from .leaderboard import load_results
 from .output import REDACTED, atomic_write_json, atomic_write_jsonl, read_jsonl, redact
 from .run_status import run_problems
-from .task import task_index
+from .task import TaskConfig
+from .task_selection import resolve_tasks, with_generation
 
 
 def doc_from_row(row: dict[str, Any]) -> Doc:
@@ -27,6 +28,20 @@ def doc_from_row(row: dict[str, Any]) -> Doc:
         kind=row["kind"], qtype=row.get("qtype"), mode=row.get("mode"),
         image_size=tuple(row["image_size"]) if row.get("image_size") else None,  # type: ignore[arg-type]
     )
+
+
+def run_task(name: str, results: dict[str, Any]) -> TaskConfig:
+    """The task config a run used: registered, on its --include_path, or (when neither finds it any
+    more) the task file results.json recorded; with its --gen_kwargs, which are part of what was asked."""
+    config = results.get("config", {})
+    path = ((results.get("tasks_config") or {}).get(name) or {}).get("path")
+    try:
+        task = resolve_tasks([name], config.get("include_path") or [])[0]
+    except (UnknownNameError, ConfigError):
+        if not path or not Path(path).is_file():
+            raise
+        task = next(t for t in resolve_tasks([path]) if t.name == name)
+    return with_generation([task], config.get("gen_kwargs") or {})[0]
 
 
 def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = None,
@@ -48,7 +63,6 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     run_cache = run_dir / "cache.sqlite"
     cache = ResponseCache(run_cache if run_cache.is_file() else output / "cache.sqlite")
     judge_backend: CachedLLM | Any = build_judge(judge, judge_args, cache) if judge else None
-    index = task_index()
     new_results: dict[str, Any] = {}
     logged: dict[str, list[dict[str, Any]]] = {}
     for task_name, old_result in results.get("results", {}).items():
@@ -58,7 +72,7 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
             continue
         if not log.is_file():
             raise DatasetError(f"{log} not found: rescoring needs a run made with --log_samples")
-        task = index.resolve([task_name])[0]
+        task = run_task(task_name, results)
         if task.scoring:  # score and multiple-choice tasks read their own rows (giqa_harness/score/)
             from .score.runner import rescore_rows
 

@@ -141,3 +141,13 @@ def test_train_prints_its_steps_without_transformers_loading_and_saving_bars(tmp
     assert done.returncode == 0, done.stderr
     assert "step 1/1 loss" in done.stdout
     assert "Loading weights" not in done.stderr + done.stdout and "Writing model shards" not in done.stderr + done.stdout
+
+
+def test_a_run_of_a_task_file_can_be_rescored(folder, tmp_path):
+    out = tmp_path / "out"
+    done = run("--model", "classical", "--tasks", str(folder / "my_des.yaml"), "--output_path", str(out),
+               "--log_samples", "--bootstrap", "0", "--no_progress")
+    assert done.returncode == 0, done.stderr
+    rescored = run("rescore", str(out))
+    assert rescored.returncode == 0, rescored.stderr
+    assert "my_des  (2 scored, 0 failed)" in rescored.stdout
