@@ -102,4 +102,5 @@ def test_quiet_library_bars_switches_off_transformers_bars(monkeypatch):
         assert not hf_logging.is_progress_bar_enabled()
         assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
     finally:
+        monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # it would veto the re-enabling
         hf_logging.enable_progress_bar()

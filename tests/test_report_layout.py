@@ -48,7 +48,7 @@ def test_samples_without_a_score_show_a_dash_not_none(run_dir):
     html = build_report([load_run(run_dir("full"))])
     tables = re.findall(r'<table class="scores">(.*?)</table>', html)
     assert tables and not any("None" in t for t in tables)
-    assert 'class="na"' in html  # the yes/no question's mIoU does not apply: shown as a dash with a tooltip
+    assert 'class="noscore"' in html  # the yes/no question's mIoU does not apply: shown as a dash with a tooltip
 
 
 def test_compared_runs_over_different_samples_get_a_notice(run_dir):
