@@ -98,7 +98,7 @@ def test_unknown_option_names_the_accepted_ones(tiny_lm):
 
 
 def test_missing_checkpoint_is_a_judge_error(tmp_path):
-    with pytest.raises(JudgeError, match="cannot load a causal LM"):
+    with pytest.raises(JudgeError, match="nowhere: the folder .* does not exist"):  # not a hub "Repo id" error
         build_backend(f"hf:{tmp_path / 'nowhere'}", device="cpu")
 
 

@@ -9,7 +9,7 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, JudgeError
 from ..hookspecs import hookimpl
 from .base import LLMBackend
 
@@ -26,7 +26,7 @@ def checked_factory(scheme: str, module: str, cls_name: str, local: bool = False
     def factory(target: str, **options: Any) -> LLMBackend:
         # Before the hub client can misread it as a malformed repo id ("Repo id must be in the form ...").
         if local and looks_like_path(target) and not Path(target).expanduser().exists():
-            raise ConfigError(f"{scheme}:{target}: the folder {Path(target).expanduser()} does not exist")
+            raise JudgeError(f"{scheme}:{target}: the folder {Path(target).expanduser()} does not exist")
         cls = getattr(importlib.import_module(module), cls_name)
         accepted = [name for name in inspect.signature(cls.__init__).parameters if name not in ("self", "path", "spec")]
         unknown = sorted(set(options) - set(accepted))
