@@ -21,7 +21,8 @@ def looks_like_path(target: str) -> bool:
 
 def checked_factory(scheme: str, module: str, cls_name: str, local: bool = False) -> Callable[..., LLMBackend]:
     """A factory that imports ``module`` lazily and turns unknown ``--judge_args`` into a `ConfigError`
-    naming the options the backend accepts (instead of a bare ``TypeError``)."""
+    naming the options the backend accepts (instead of a bare ``TypeError``). With ``local``, a target
+    that is a path (not a hub id) must exist."""
 
     def factory(target: str, **options: Any) -> LLMBackend:
         # Before the hub client can misread it as a malformed repo id ("Repo id must be in the form ...").
@@ -45,4 +46,4 @@ def checked_factory(scheme: str, module: str, cls_name: str, local: bool = False
 def register_judges(register):
     register("hf", checked_factory("hf", "giqa_harness.llm.hf", "HFBackend", local=True))
     register("openai", checked_factory("openai", "giqa_harness.llm.openai_compat", "OpenAIBackend"))
-    register("vllm", checked_factory("vllm", "giqa_harness.llm.vllm_backend", "VLLMBackend", local=True))
+    register("vllm", checked_factory("vllm", "giqa_harness.llm.vllm_backend", "VLLMBackend"))
