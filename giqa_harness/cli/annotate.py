@@ -97,8 +97,8 @@ def demo(output: Path, progress: bool = True) -> int:
     print(f"demo: {info['records']} giqa_synth images from {info['images_dir']}; the stand-ins answered with "
           f"the bench's truth, and {info['fused_equal_to_reference']} of {info['records']} fused descriptions "
           "equal the bench's references")
-    print(f"next: giqa-harness train tiny-cpu model.base=TINY_LLAVA data.train={output / 'conversations.json'} "
-          f"data.image_root={info['images_dir']} output.dir=runs/demo-train (docs/annotate.md)")
+    print(f"next: docs/annotate.md (\"Try it on CPU\") fine-tunes a tiny random LLaVA on {output / 'conversations.json'} "
+          "and evaluates it, all on CPU")
     return 0
 
 
