@@ -152,3 +152,18 @@ def test_a_run_of_a_task_file_can_be_rescored(folder, tmp_path):
     rescored = run("rescore", str(out))
     assert rescored.returncode == 0, rescored.stderr
     assert rescored.stdout.startswith("my_des  (2 of 2 docs answered, 0 failed)")
+
+
+@pytest.mark.slow
+def test_device_reaches_a_model_that_takes_one(tmp_path):
+    from giqa_harness.testing.tiny_models import build_tiny_llava
+
+    model = build_tiny_llava(tmp_path / "llava")
+    out = tmp_path / "out"
+    done = run("--model", "llava", "--model_args", f"pretrained={model},max_new_tokens=4", "--device", "cpu",
+               "--tasks", "giqa_synth_vqa", "--limit", "2", "--bootstrap", "0", "--output_path", str(out),
+               "--no_progress", env={"HF_HUB_OFFLINE": "1"})
+    assert done.returncode in (0, 1), done.stderr  # 1: random answers may leave a metric without a score
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["model_args"]["device"] == "cpu"
+    assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr  # no tqdm bar of any kind
