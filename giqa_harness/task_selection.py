@@ -3,7 +3,8 @@
 lmms-eval's conventions, so a task file that ``validate`` accepts runs without packaging a plugin:
 
 - ``--include_path DIR`` (repeatable) adds DIR's task files beside the registered ones; a task there
-  with the name of a registered task replaces it for this run.
+  with the name of a registered task replaces it for this run; a file there that cannot be read is
+  named when its task is asked for.
 - ``--tasks path/to/task.yaml`` runs that file (a task, or a group whose members are registered or
   under an ``--include_path``). Its ``include:`` may name files of its own folder.
 - ``--gen_kwargs k=v,...`` overrides the tasks' ``generation_kwargs``; the task configs recorded in
@@ -17,7 +18,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import ConfigError, TaskError, UnknownNameError
+from .errors import ConfigError
 from .task import GroupConfig, TaskConfig, TaskIndex, parse_task, read_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -42,15 +43,11 @@ def resolve_tasks(names: Sequence[str], include_paths: Iterable[str | Path] = ()
     """Task names, group names and task-file paths -> task configs (groups expanded, order kept)."""
     from .plugins import registry
 
-    index = TaskIndex(list(registry().task_dirs) + include_folders(include_paths))
+    reg = registry()
+    index = TaskIndex(list(reg.task_dirs) + include_folders(include_paths), reg.failure_lines())
     out: list[TaskConfig] = []
     for name in names:
-        try:
-            found = _from_file(name, index) if is_task_file(name) else index.resolve([name])
-        except UnknownNameError as exc:
-            if index.errors:  # the wanted task may be one of the files that failed to parse
-                raise TaskError(f"{exc}\nTask files with errors (skipped):\n  " + "\n  ".join(index.errors)) from None
-            raise
+        found = _from_file(name, index) if is_task_file(name) else index.resolve([name])
         out += [task for task in found if task.name not in {t.name for t in out}]
     return out
 
