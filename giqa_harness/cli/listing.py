@@ -67,8 +67,8 @@ def list_models(verbose: bool = False) -> str:
         cls = entry.value
         ok, why = cls.can_load()
         boxes = cls.frame_summary() if getattr(cls, "emits_boxes", True) else "(no boxes)"
-        missing = [m for m in cls.requires if not _importable(m)]
-        loads = "yes" if ok else "no: missing " + ", ".join(missing) if missing else f"no: {why}"
+        # can_load says "missing X (install command)": the install command is only shown with -v
+        loads = "yes" if ok else f"no: {why.split(' (', 1)[0]}"
         plugin = [entry.plugin] if verbose else []  # built-ins are each their own plugin: noise when short
         rows.append([entry.name, boxes, loads, *plugin, getattr(cls, "description", "")])
         if not ok:
@@ -77,16 +77,10 @@ def list_models(verbose: bool = False) -> str:
         out = _table(rows, MODEL_HEAD)
         return out + ("\n\nto install:\n" + "\n".join(installs) if installs else "")
     out = _table(rows, [h for h in MODEL_HEAD if h != "plugin"], terminal_width())
-    return out + ("\n\nwhat to install: giqa-harness list models -v" if installs else "")
+    return out + ("\n\nwhat to install for the models marked no: giqa-harness list models -v" if installs else "")
 
 
 MODEL_HEAD = ["model", "box format / frame", "loads here", "plugin", "description"]
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module.split(".")[0]) is not None
 
 
 def list_tasks(verbose: bool = False) -> str:
