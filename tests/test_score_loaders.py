@@ -139,3 +139,13 @@ def test_a_written_sheet_reads_back_cell_for_cell(tmp_path):
         assert read_first_sheet(path) == [[str(v) for v in row] for row in rows]
 
     round_trip()
+
+
+def test_a_fractional_limit_keeps_that_share_of_a_score_task_rounded_up(tmp_path):
+    from giqa_harness.score.loaders import load_items
+    from giqa_harness.task import task_index
+
+    task = task_index().resolve(["giqa_synth_score"])[0]
+    everything = load_items(task, task.scoring["loader"], dict(task.scoring.get("loader_args") or {}))
+    half = load_items(task, task.scoring["loader"], dict(task.scoring.get("loader_args") or {}), 0.25)
+    assert len(half) == -(-len(everything) // 4) and half == everything[: len(half)]

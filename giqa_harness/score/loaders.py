@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ..datasets import safe_join
 from ..errors import DatasetError
 from ..task import FunctionRef, TaskConfig, expand_env
+from ..task_selection import doc_count
 
 
 @dataclass(frozen=True)
@@ -242,12 +243,13 @@ def score_folder(task: TaskConfig, loader: str) -> Path:
     return folder
 
 
-def load_items(task: TaskConfig, loader: str, args: dict[str, Any], limit: int | None = None) -> list[Any]:
-    """The task's records in file order, the first ``limit`` of them; duplicate ids are an error."""
+def load_items(task: TaskConfig, loader: str, args: dict[str, Any], limit: int | float | None = None) -> list[Any]:
+    """The task's records in file order, the first ``limit`` of them (below 1: that fraction, as
+    ``--limit`` reads it); duplicate ids are an error."""
     items = LOADERS[loader](score_folder(task, loader), args)
     seen: set[str] = set()
     for item in items:
         if item.doc_id in seen:
             raise DatasetError(f"task {task.name!r}: duplicate id {item.doc_id!r}")
         seen.add(item.doc_id)
-    return items[:limit] if limit is not None else items
+    return items[: doc_count(limit, len(items))]
