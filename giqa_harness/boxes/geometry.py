@@ -19,7 +19,13 @@ class Box:
     y2: float
 
     def __post_init__(self) -> None:
-        values = (self.x1, self.y1, self.x2, self.y2)
+        x1, y1, x2, y2 = self.x1, self.y1, self.x2, self.y2
+        # The common case (floats in order, as every parser builds them) without building tuples: the
+        # scorer makes hundreds of thousands of boxes. NaN fails the comparisons and takes the full check.
+        if (type(x1) is float and type(y1) is float and type(x2) is float and type(y2) is float
+                and 0.0 <= x1 <= x2 <= 1.0 and 0.0 <= y1 <= y2 <= 1.0):
+            return
+        values = (x1, y1, x2, y2)
         if not all(isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0 for v in values):
             raise ValueError(f"Box corners must be finite numbers in [0, 1], got {values}")
         if self.x1 > self.x2 or self.y1 > self.y2:
@@ -31,12 +37,16 @@ class Box:
 
         Returns None when any value is NaN or infinite (such a box carries no position).
         """
-        values = (x1, y1, x2, y2)
-        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        if not (isinstance(x1, _NUMBER) and isinstance(y1, _NUMBER) and isinstance(x2, _NUMBER)
+                and isinstance(y2, _NUMBER) and math.isfinite(x1) and math.isfinite(y1)
+                and math.isfinite(x2) and math.isfinite(y2)):
             return None
-        x1, x2 = sorted((_clip01(x1), _clip01(x2)))
-        y1, y2 = sorted((_clip01(y1), _clip01(y2)))
-        return cls(float(x1), float(y1), float(x2), float(y2))
+        x1, x2, y1, y2 = _clip01(x1), _clip01(x2), _clip01(y1), _clip01(y2)
+        if x1 > x2:
+            x1, x2 = x2, x1
+        if y1 > y2:
+            y1, y2 = y2, y1
+        return cls(x1, y1, x2, y2)
 
     @property
     def width(self) -> float:
@@ -56,6 +66,9 @@ class Box:
     def to_pixels(self, image_size: tuple[int, int]) -> tuple[float, float, float, float]:
         w, h = image_size
         return (self.x1 * w, self.y1 * h, self.x2 * w, self.y2 * h)
+
+
+_NUMBER = (int, float)
 
 
 def _clip01(v: float) -> float:

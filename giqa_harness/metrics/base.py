@@ -8,7 +8,6 @@ per-sample values are n-gram statistics), and `rescore` can recompute everything
 
 from __future__ import annotations
 
-import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
@@ -103,6 +102,12 @@ class Metric(ABC):
     def aggregate(self, values: Sequence[Any]) -> float | None:
         """The task-level number from the non-None per-sample values; None when undefined."""
 
+    def aggregate_resamples(self, values: Sequence[Any], indices: Any) -> Sequence[float | None]:
+        """`aggregate` of each bootstrap resample: row ``r`` of the integer array ``indices`` picks
+        ``values[i]`` for each ``i`` in it. Metrics override this with array arithmetic that gives the
+        same numbers (see `resampling`); this default aggregates row by row."""
+        return aggregate_rows(self.aggregate, values, indices)
+
 
 @dataclass(frozen=True)
 class MetricResult:
@@ -128,21 +133,28 @@ class MetricResult:
         return out
 
 
+def aggregate_rows(aggregate: Any, values: Sequence[Any], indices: Any) -> list[Any]:
+    """``aggregate`` of the resample each row of ``indices`` picks from ``values``, one row at a time."""
+    return [aggregate([values[i] for i in row]) for row in indices.tolist()]
+
+
 def bootstrap_ci(
-    values: Sequence[Any], aggregate: Any, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+    values: Sequence[Any], aggregate: Any, n_resamples: int = 1000, seed: int = 0, level: float = 0.95,
+    aggregate_resamples: Any = None,
 ) -> tuple[float | None, float | None]:
     """Percentile bootstrap over samples: resample the per-sample values with replacement and
-    aggregate each resample. Seeded, so the interval is reproducible."""
+    aggregate each resample. Seeded, so the interval is reproducible. The resamples are those of
+    ``random.Random(seed).choices(values, k=n)``; ``aggregate_resamples`` (a metric's
+    `Metric.aggregate_resamples`) aggregates a chunk of them at once, else ``aggregate`` each one."""
     if len(values) < 2 or n_resamples <= 0:
         return None, None
-    rng = random.Random(seed)
-    n = len(values)
+    from .resampling import resample_indices
+
     stats = []
-    for _ in range(n_resamples):
-        resample = rng.choices(values, k=n)  # with replacement; several times faster than randrange
-        stat = aggregate(resample)
-        if stat is not None:
-            stats.append(stat)
+    for indices in resample_indices(len(values), n_resamples, seed):
+        chunk = (aggregate_resamples(values, indices) if aggregate_resamples is not None
+                 else aggregate_rows(aggregate, values, indices))
+        stats.extend(stat for stat in chunk if stat is not None)
     if not stats:
         return None, None
     stats.sort()
@@ -204,7 +216,8 @@ def compute_metric(
         return result(coverage, reason=str(exc))
     if value is None:
         return result(coverage, reason="undefined on these samples")
-    ci = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed)
+    ci = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed,
+                      aggregate_resamples=metric.aggregate_resamples)
     return result(coverage, float(value), ci=ci)
 
 

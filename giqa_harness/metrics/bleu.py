@@ -5,7 +5,8 @@ brackets and cell indices). The score is corpus-level BLEU-4 computed the way py
 computes it: n-gram matches clipped by the reference counts, summed over the corpus; the geometric mean
 of the four precisions, each ``(matches + 1e-15) / (guesses + 1e-9)``; times the brevity penalty
 ``exp(1 - ref_len / test_len)`` when the candidate side is shorter. Each sample's value is its n-gram
-statistics, so the corpus score (and its bootstrap) is a sum over samples.
+statistics, so the corpus score (and its bootstrap) is a sum over samples: the bootstrap sums each
+resample's statistics with one array product instead of recomputing the corpus score sample by sample.
 
 Tokenizers (option ``tokenizer``):
 - ``simple`` (default, pure Python): lower-case; a token is a run of letters and digits, which may be
@@ -74,9 +75,20 @@ def corpus_bleu(statistics: Sequence[dict[str, Any]], n: int = MAX_N) -> float:
     """Corpus BLEU-n in [0, 1] from summed per-sample statistics, smoothed as pycocoevalcap smooths."""
     testlen = sum(s["testlen"] for s in statistics)
     reflen = sum(s["reflen"] for s in statistics)
-    # Column sums through zip: the bootstrap calls this a thousand times per task.
     guesses = list(map(sum, zip(*[s["guess"] for s in statistics]))) or [0] * n
     corrects = list(map(sum, zip(*[s["correct"] for s in statistics]))) or [0] * n
+    return bleu_from_totals(testlen, reflen, guesses, corrects, n)
+
+
+def statistics_table(statistics: Sequence[dict[str, Any]]) -> Any:
+    """Per-sample statistics as an integer array, one row per sample: testlen, reflen, guesses, corrects."""
+    import numpy as np
+
+    return np.array([[s["testlen"], s["reflen"], *s["guess"], *s["correct"]] for s in statistics], dtype=np.int64)
+
+
+def bleu_from_totals(testlen: int, reflen: int, guesses: Sequence[int], corrects: Sequence[int], n: int = MAX_N) -> float:
+    """Corpus BLEU-n from the corpus's summed statistics (the scalar and the bootstrap path share it)."""
     log_precision = 0.0
     for guess, correct in zip(guesses[:n], corrects[:n]):
         log_precision += math.log((correct + _TINY) / (guess + _SMALL))
@@ -108,3 +120,13 @@ class Bleu4(Metric):
 
     def aggregate(self, values: Sequence[dict[str, Any]]) -> float | None:
         return 100.0 * corpus_bleu(values) if values else None
+
+    def aggregate_resamples(self, values: Sequence[dict[str, Any]], indices: Any) -> list[float | None]:
+        # Corpus BLEU is a function of summed statistics: sum each resample's rows at once, then the
+        # same scalar formula as `aggregate` (so the interval is the scalar one to the last bit).
+        from .resampling import column_sums
+
+        out: list[float | None] = []
+        for row in column_sums(statistics_table(values), indices).tolist():
+            out.append(100.0 * bleu_from_totals(row[0], row[1], row[2:2 + MAX_N], row[2 + MAX_N:]))
+        return out

@@ -54,7 +54,18 @@ def require_some_boxes(samples: Sequence[Sample]) -> None:
 
 
 def mean_or_none(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+    from .resampling import ordered_mean
+
+    return ordered_mean(values)
+
+
+def mean_resamples(values: Sequence[float], indices: Any) -> list[float | None]:
+    """`mean_or_none` of every bootstrap resample at once (the same sums, in the same order)."""
+    import numpy as np
+
+    from .resampling import sequential_means
+
+    return sequential_means(np.asarray(values, dtype=np.float64), indices).tolist()
 
 
 class MeanIoU(Metric):
@@ -86,6 +97,9 @@ class MeanIoU(Metric):
 
     def aggregate(self, values: Sequence[float]) -> float | None:
         return mean_or_none(values)
+
+    def aggregate_resamples(self, values: Sequence[float], indices: Any) -> list[float | None]:
+        return mean_resamples(values, indices)
 
 
 class PenalizedMeanIoU(MeanIoU):

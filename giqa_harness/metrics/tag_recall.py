@@ -159,6 +159,14 @@ class TagRecall(Metric):
         total = sum(v[1] for v in values)
         return sum(v[0] for v in values) / total if total else None
 
+    def aggregate_resamples(self, values: Sequence[Sequence[int]], indices: Any) -> list[float | None]:
+        import numpy as np
+
+        from .resampling import column_sums
+
+        sums = column_sums(np.array(values, dtype=np.int64).reshape(len(values), 2), indices).tolist()
+        return [recalled / total if total else None for recalled, total in sums]
+
     @staticmethod
     def _similarity(options: dict[str, Any], context: MetricContext) -> PairSimilarity:
         if options["similarity"] == "exact":

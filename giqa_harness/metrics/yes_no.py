@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 from ..errors import DatasetError
 from .base import Metric, MetricContext, Sample
+from .miou import mean_or_none, mean_resamples
 
 # An apostrophe next to the word excludes it only when it joins letters ("no's", "yes'm"); a quote
 # mark around it ("'Yes', the image is blurry.") leaves the word standalone.
@@ -52,4 +53,7 @@ class AccuracyYesNo(Metric):
         return [yes_no_correct(s) for s in samples]
 
     def aggregate(self, values: Sequence[float]) -> float | None:
-        return sum(values) / len(values) if values else None
+        return mean_or_none(values)
+
+    def aggregate_resamples(self, values: Sequence[float], indices: Any) -> list[float | None]:
+        return mean_resamples(values, indices)
