@@ -28,6 +28,7 @@ from .metrics.base import MetricContext, Sample, compute_metric
 from .models import ModelAdapter, Request
 from .output import atomic_write_json, atomic_write_jsonl, redact
 from .plugins import registry
+from .prefetch import DEFAULT_DEPTH, LoadedImage, image_loader, prefetched_batches, request_window
 from .progress import generation_status, progress, status
 from .run_status import run_problems, task_error
 from .task import TaskConfig
@@ -57,6 +58,7 @@ class RunConfig:
     progress: bool = True
     include_path: list[Path] = field(default_factory=list)  # extra task folders (--include_path)
     gen_kwargs: dict[str, Any] = field(default_factory=dict)  # over every task's generation_kwargs
+    prefetch: int = DEFAULT_DEPTH  # batches of images prepared ahead of generation (0: none); see prefetch.py
 
     def to_json(self) -> dict[str, Any]:
         return redact(
@@ -97,11 +99,8 @@ def read_image_size(path: str) -> tuple[int, int]:
         return im.size
 
 
-def load_image(path: str) -> Any:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return im.convert("RGB")
+def _image_path(item: Prepared) -> str:
+    return item.doc.image
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -187,31 +186,31 @@ class Evaluator:
         if self.config.progress:
             status(generation_status(task.name, len(todo) - len(pending), len(pending), self.cache is not None))
         bar = progress(len(pending), task.name, self.config.progress)
+        # Images of the next batches are decoded and framed in worker threads while this one generates.
+        window = request_window(self.adapter, self.config.batch_size)
+        loader = image_loader(self.adapter.prepare_image)
         try:
-            for start in range(0, len(pending), self.config.batch_size):
-                batch = pending[start : start + self.config.batch_size]
-                self._generate_batch(task, batch)
+            for batch, loaded in prefetched_batches(pending, window, _image_path, loader, self.config.prefetch):
+                self._generate_batch(task, batch, loaded)
                 if self.cache is not None:
                     self.cache.put_many({it.key: it.answer for it in batch if it.answer is not None})
                 bar.update(len(batch))
         finally:
             bar.close()
 
-    def _generate_batch(self, task: TaskConfig, batch: list[Prepared]) -> None:
+    def _generate_batch(self, task: TaskConfig, batch: list[Prepared], loaded: list[LoadedImage]) -> None:
         requests: list[Request] = []
         ready: list[Prepared] = []
-        for it in batch:
-            try:
-                image = load_image(it.doc.image)
-            except Exception as exc:
-                it.failure = f"image {it.doc.image}: {_describe_error(exc)}"
+        for it, got in zip(batch, loaded):
+            if got.error is not None:
+                it.failure = f"image {it.doc.image}: {_describe_error(got.error)}"
                 continue
             assert it.image_size is not None and it.referring is not None
             requests.append(
                 Request(
-                    doc_id=it.doc.doc_id, task=task.name, question=it.question, image=image,
+                    doc_id=it.doc.doc_id, task=task.name, question=it.question, image=got.image,
                     image_size=it.image_size, referring=it.referring.groundings, raw_question=it.doc.question,
-                    kind=it.doc.kind, generation_kwargs=dict(task.generation_kwargs),
+                    kind=it.doc.kind, generation_kwargs=dict(task.generation_kwargs), prepared_image=got.prepared,
                 )
             )
             ready.append(it)

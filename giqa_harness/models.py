@@ -32,6 +32,8 @@ class Request:
     included); ``referring`` holds the same boxes in original-image coordinates, for adapters that pass
     boxes out of band (Ferret's region masks, Kosmos-2's ``bboxes=``). ``image`` is the original RGB
     image; the adapter applies its own frame (padding, crop). ``raw_question`` is the canonical text.
+    ``prepared_image`` is the adapter's own `ModelAdapter.prepare_image` of ``image``, done ahead in a
+    worker thread, or None (then the adapter prepares ``image`` itself).
     """
 
     doc_id: str
@@ -43,6 +45,7 @@ class Request:
     raw_question: str = ""
     kind: str = "des"
     generation_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    prepared_image: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,12 +83,26 @@ class ModelAdapter(ABC):
     requires: ClassVar[tuple[str, ...]] = ()  # importable modules needed to load; see `can_load`
     emits_boxes: ClassVar[bool] = True
     default_box_format: ClassVar[str] = "giqa_grid"
+    # Requests per `generate` call: None means ``--batch_size``. Engines that batch continuously
+    # themselves (vLLM, HTTP endpoints) set a large window instead (see giqa_harness/prefetch.py).
+    request_window: ClassVar[int | None] = None
 
     box_format: "BoxFormat"
 
     @abstractmethod
     def generate(self, requests: Sequence[Request]) -> list[str]:
         """One answer per request, same order. Must not depend on how requests are batched."""
+
+    def prepare_image(self, image: "Image.Image") -> Any:
+        """The part of this adapter's image work that depends on the image alone (framing, padding,
+        resizing, encoding), which the evaluator runs in worker threads ahead of `generate` and passes
+        on as ``Request.prepared_image``. Must be thread-safe and give what ``generate`` would compute
+        itself. Default: nothing is prepared ahead (None)."""
+        return None
+
+    def prepared_images(self, requests: Sequence[Request]) -> list[Any]:
+        """Each request's `prepare_image` result: the one prepared ahead, else prepared now."""
+        return [r.prepared_image if r.prepared_image is not None else self.prepare_image(r.image) for r in requests]
 
     def close(self) -> None:
         """Release memory or connections; called once when the run ends."""

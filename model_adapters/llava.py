@@ -92,10 +92,12 @@ class LlavaAdapter(HFVisionAdapter):
         conversation = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
         return self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
 
-    def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
+    def prepare_image(self, image: Any) -> Any:
         # 1.5's CLIP tower takes a square; NeXT tiles any aspect ratio itself.
-        square = self.variant == "1.5"
-        images = [model_input_image(r.image, self.image_frame, square=square) for r in requests]
+        return model_input_image(image, self.image_frame, square=self.variant == "1.5")
+
+    def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
+        images = self.prepared_images(requests)
         prompts = [self.prompt(r.question) for r in requests]
         return self.processor(images=images, text=prompts, return_tensors="pt", padding=True)
 

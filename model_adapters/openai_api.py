@@ -14,8 +14,8 @@ Model arguments:
   format's own default frame. The image is sent already framed (padded or cropped), so the model's
   coordinates refer to the image it really saw.
 - ``concurrency`` (8), ``timeout`` (60 s for the whole request), ``max_retries`` (5), ``backoff`` (1 s),
-  ``max_connect_failures`` (3): as for the judge. Requests of one evaluator batch run concurrently, so
-  pass ``--batch_size`` of at least ``concurrency``.
+  ``max_connect_failures`` (3): as for the judge. The evaluator hands the adapter windows of 64
+  requests whatever ``--batch_size`` is; each window's requests run ``concurrency`` at a time.
 - ``max_tokens``: overrides the task's ``max_new_tokens`` (default 512 when neither sets it);
   ``temperature``: overrides the task's (greedy, 0, by default); ``system``: a system prompt.
 - ``api_key_env``: the environment variable holding the key (default ``OPENAI_API_KEY``, optional for
@@ -65,6 +65,9 @@ class OpenAIChatAdapter(ModelAdapter):
     name = "openai"
     description = "any OpenAI-compatible chat endpoint (OpenAI, vLLM, SGLang, ...); box_format= is required"
     default_box_format = ""
+    # Requests of one window run ``concurrency`` at a time; a window far larger than any concurrency
+    # keeps the endpoint busy (not --batch_size), while bounding the encoded images held in memory.
+    request_window = 64
 
     def __init__(self, model: str | None = None, base_url: str = DEFAULT_BASE_URL, box_format: str | None = None,
                  frame: str | None = None, concurrency: int = 8, timeout: float = 60.0, max_retries: int = 5,
@@ -122,13 +125,17 @@ class OpenAIChatAdapter(ModelAdapter):
             settings["max_tokens"] = self.max_tokens
         if self.temperature is not None:
             settings["temperature"] = self.temperature
-        image = self.box_format.frame.prepare_image(request.image)
+        [image_url] = self.prepared_images([request])
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.system}] if self.system else []
         messages.append({"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": png_data_url(image)}},
+            {"type": "image_url", "image_url": {"url": image_url}},
             {"type": "text", "text": request.question},
         ]})
         return {"model": self.model, "messages": messages, **settings}
+
+    def prepare_image(self, image: "Image.Image") -> str:
+        """The framed image as a data URL (PNG encoding is the costly part; it runs ahead in a worker)."""
+        return png_data_url(self.box_format.frame.prepare_image(image))
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         outcomes: list[ChatResult | None] = [self._outcomes.pop(r, None) for r in requests]

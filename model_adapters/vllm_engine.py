@@ -102,6 +102,9 @@ class VLLMAdapter(ModelAdapter):
     install = VLLM_INSTALL
     requires = ("vllm",)
     default_box_format = ""
+    # The engine schedules requests continuously: hand it this many at a time (not --batch_size), so it
+    # is never starved between evaluator batches; images of the next window are prepared meanwhile.
+    request_window = 256
 
     def __init__(self, pretrained: str | None = None, preset: str | None = None, prompt_template: str | None = None,
                  box_format: str | None = None, frame: str | None = None, dtype: str = "auto",
@@ -129,12 +132,13 @@ class VLLMAdapter(ModelAdapter):
         pairs = dict.fromkeys(f"{p.box_format} / {p.frame}" for p in PRESETS.values())
         return "by preset: " + "; ".join(pairs)
 
+    def prepare_image(self, image: Any) -> Any:
+        return model_input_image(image, self.box_format.frame, square=self.setup.square)
+
     def inputs(self, requests: Sequence[Request]) -> list[dict[str, Any]]:
         """vLLM prompts: the templated question and the image as this model's frame shows it."""
-        frame = self.box_format.frame
-        return [{"prompt": build_prompt(self.setup.template, r.question),
-                 "multi_modal_data": {"image": model_input_image(r.image, frame, square=self.setup.square)}}
-                for r in requests]
+        return [{"prompt": build_prompt(self.setup.template, r.question), "multi_modal_data": {"image": image}}
+                for r, image in zip(requests, self.prepared_images(requests))]
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         # One SamplingParams per distinct generation_kwargs (a batch normally has one).

@@ -79,7 +79,7 @@ def test_engine_receives_framed_images_templated_prompts_and_greedy_params(tmp_p
     assert results["results"][task]["n_scored"] == 6
     (engine,) = engines
     assert engine.options["limit_mm_per_prompt"] == {"image": 1} and engine.options["trust_remote_code"] is False
-    assert [len(inputs) for inputs, _ in engine.calls] == [4, 2]
+    assert [len(inputs) for inputs, _ in engine.calls] == [6]  # one window for the whole task, not --batch_size
     inputs, params = engine.calls[0]
     assert (params.temperature, params.max_tokens, params.stop) == (0.0, 33, ["</s>"])
     first = inputs[0]
