@@ -1,6 +1,6 @@
 """The harness's overhead over a bare ``generate`` loop, and what batching buys, on a tiny LLaVA.
 
-    python benchmarks/bench_adapters.py [--docs 48] [--new-tokens 32] [--repeats 3] [--variant llava]
+    python benchmarks/bench_adapters.py [--docs 48] [--new-tokens 32] [--repeats 3] [--realistic] [--prefetch 2]
 
 Both sides answer the same prompts about the same images from disk with the same greedy settings
 (exactly ``--new-tokens`` tokens each). The bare loop opens the images, pads them to a square, calls the
@@ -10,6 +10,11 @@ loading, batching, answer parsing, sample logging; no response cache, no metrics
 everything the harness adds per answer. The model is a 2-layer, 32-wide random LLaVA: its forward
 passes are as cheap as they get, so the overhead ratio here is an upper bound for any real model.
 Each timing is the best of ``--repeats`` runs, the two sides interleaved in alternating order.
+
+``--realistic`` replaces the small PNGs with 1024x768 JPEGs of textured content (made on the fly, four
+distinct images), the size of real benchmark photographs: decoding, padding and resizing them is then
+a real share of each answer. The harness prepares the next batches' images in worker threads while a
+batch generates (``--prefetch`` batches ahead; 0 turns it off); the bare loop does everything in turn.
 """
 
 from __future__ import annotations
@@ -44,24 +49,46 @@ def write_records(n: int) -> list[dict[str, Any]]:
     return records
 
 
-def build_bench(root: Path, docs: int, new_tokens: int) -> tuple[Path, str]:
+def write_photo(path: Path, seed: int, size: tuple[int, int] = (1024, 768)) -> None:
+    """A JPEG with photo-like content (smooth gradients, texture and noise), so it compresses and
+    decodes like a photograph rather than a flat colour."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([128 + 100 * np.sin(x / (40 + 10 * c) + seed) * np.cos(y / (55 + 7 * c)) for c in range(3)], -1)
+    pixels = np.clip(base + rng.normal(0, 18, size=(h, w, 3)), 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels, "RGB").save(path, format="JPEG", quality=90)
+
+
+def build_bench(root: Path, docs: int, new_tokens: int, realistic: bool = False) -> tuple[Path, str]:
     from giqa_harness.testing.bench import write_bench, write_image, write_task
 
     records = write_records(docs)
     for i, size in enumerate([(64, 48), (40, 60), (50, 50), (80, 30)]):
-        write_image(root / "data" / "images" / f"{i}.png", size=size, color=(40 * i, 160, 200 - 30 * i))
+        if realistic:
+            write_photo(root / "data" / "images" / f"{i}.jpg", seed=i)
+        else:
+            write_image(root / "data" / "images" / f"{i}.png", size=size, color=(40 * i, 160, 200 - 30 * i))
+    if realistic:
+        for record in records:
+            record["image"] = record["image"].replace(".png", ".jpg")
     data = write_bench(root / "data", records)
     gen = f"generation_kwargs: {{max_new_tokens: {new_tokens}, min_new_tokens: {new_tokens}}}\n"
     write_task(root / "tasks", "bench_adapters", data, (), gen)
     return data, "bench_adapters"
 
 
-def harness_seconds(model: str, folder: Path, task: str, batch: int, out: Path) -> float:
+def harness_seconds(model: str, folder: Path, task: str, batch: int, out: Path, prefetch: int = 2) -> float:
     from giqa_harness.evaluator import RunConfig, build_adapter, evaluate
 
     adapter = build_adapter(model, {"pretrained": str(folder)})
     config = RunConfig(model=model, model_args={"pretrained": str(folder)}, tasks=[task], batch_size=batch,
-                       output_path=out, log_samples=True, use_cache=False, progress=False, bootstrap=0)
+                       output_path=out, log_samples=True, use_cache=False, progress=False, bootstrap=0,
+                       prefetch=prefetch)
     start = time.perf_counter()
     evaluate(config, adapter=adapter)
     return time.perf_counter() - start
@@ -98,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-sizes", default="1,8")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1: steadier on a shared machine)")
+    parser.add_argument("--realistic", action="store_true", help="1024x768 JPEGs instead of small PNGs")
+    parser.add_argument("--prefetch", type=int, default=2, help="harness: batches of images prepared ahead (0: off)")
     args = parser.parse_args(argv)
     import torch
 
@@ -113,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = build_tiny_llava(root / "model", "llava")
-        _, task = build_bench(root, args.docs, args.new_tokens)
+        _, task = build_bench(root, args.docs, args.new_tokens, args.realistic)
         register_plugin(task_plugin(root / "tasks"), name="bench_adapters_tasks")
         # The bare loop sends the harness's own prompts: the questions as re-rendered in the model's box
         # syntax (read back from a logged warm-up run), wrapped in the model's chat template.
@@ -126,13 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         bare: dict[int, float] = {b: float("inf") for b in batches}
         for rep in range(args.repeats):
             for b in batches:
-                sides = [("harness", lambda: harness_seconds("llava", folder, task, b, root / f"out{b}_{rep}")),
+                sides = [("harness", lambda: harness_seconds("llava", folder, task, b, root / f"out{b}_{rep}",
+                                                             args.prefetch)),
                          ("bare", lambda: bare_seconds(folder, b, args.new_tokens, prompts))]
                 for side, run in sides[:: 1 if rep % 2 == 0 else -1]:  # alternate which side runs first
                     best = harness if side == "harness" else bare
                     best[b] = min(best[b], run())
-    print(f"tiny LLaVA-1.5 (2 layers, 32 wide), {args.docs} docs x {args.new_tokens} new tokens, "
-          f"best of {args.repeats}, torch threads {torch.get_num_threads()}")
+    images = "1024x768 JPEGs" if args.realistic else "small PNGs (40-80 px)"
+    print(f"tiny LLaVA-1.5 (2 layers, 32 wide), {args.docs} docs x {args.new_tokens} new tokens, {images}, "
+          f"harness prefetch {args.prefetch}, best of {args.repeats}, torch threads {torch.get_num_threads()}")
     print(f"{'batch':>5}  {'bare s':>8}  {'harness s':>9}  {'harness/bare':>12}")
     for b in batches:
         print(f"{b:>5}  {bare[b]:>8.3f}  {harness[b]:>9.3f}  {harness[b] / bare[b]:>12.3f}")

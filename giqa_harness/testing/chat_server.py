@@ -67,6 +67,11 @@ def unused_port() -> int:
         return probe.getsockname()[1]
 
 
+class _Server(ThreadingHTTPServer):
+    # The listen backlog: http.server's default of 5 resets connections when a client opens dozens at once.
+    request_queue_size = 256
+
+
 class ChatServer:
     """A threaded HTTP server answering POST ``/v1/chat/completions`` through ``handler``."""
 
@@ -75,7 +80,7 @@ class ChatServer:
         self.requests: list[ChatRequest] = []
         self.active = self.max_active = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval makes shutdown (on leaving the block) quick.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},

@@ -1,0 +1,125 @@
+"""Annotation throughput against an LLM endpoint with a fixed reply latency, next to its bound.
+
+    python benchmarks/bench_annotate.py [--records 96] [--latency 0.2] [--concurrency 8,32] [--repeats 3]
+
+The whole `annotate` pipeline runs (tags -> detection -> refinement -> fusion -> VQA) with the tiny
+random Grounding DINO as the detector and ``openai:`` as the LLM, pointed at a loopback chat server
+that answers every request after exactly ``--latency`` seconds (valid tag and VQA JSON, so each record
+costs one tag call and one VQA call). No response cache, so every call is really made.
+
+An endpoint holding ``concurrency`` requests at a time, each taking ``latency`` seconds, answers at
+most ``concurrency / latency`` calls per second; divided by the calls each record made, that is the
+bound on records per second. The script prints records/s, the bound and their ratio (median of
+``--repeats`` runs). The detector runs on the CPU between the two LLM stages, so it counts against
+the ratio: the pipeline is only as close to the bound as the detector is fast next to the LLM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DESCRIPTION = "The sky is over-exposed, while the dog on the grass is sharp. The image is fair overall."
+TAGS = [{"T_r": "The sky", "T_q": "over-exposed", "T_e": "negative"},
+        {"T_r": "the dog on the grass", "T_q": "sharp", "T_e": "positive"}]
+VQA = [{"type": "yes", "object": "The sky", "question": "Is the sky over-exposed?", "answer": "Yes."},
+       {"type": "what", "object": "The sky", "question": "What distortion affects the sky?", "answer": "Over-exposure."}]
+
+
+def write_inputs(root: Path, records: int) -> tuple[Path, Path]:
+    from PIL import Image
+
+    images = root / "images"
+    images.mkdir(parents=True)
+    rows = []
+    for i in range(records):
+        Image.new("RGB", (96, 72), (i * 5 % 255, 120, 200)).save(images / f"{i}.png")
+        rows.append({"id": f"r{i}", "image": f"{i}.png", "description": DESCRIPTION})
+    path = root / "descriptions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return images, path
+
+
+def replier(latency: float):
+    from giqa_harness.testing.chat_server import Reply
+    from giqa_harness.testing.scripted import is_tag_prompt
+
+    def reply(request):
+        return Reply.chat(json.dumps(TAGS if is_tag_prompt(request.last_user_text) else VQA), delay=latency)
+
+    return reply
+
+
+def run_once(root: Path, detector: Path, records: int, latency: float, concurrency: int, batch: int,
+             run: int) -> tuple[float, int, int]:
+    """(wall seconds, LLM calls made, records finished) of one annotate run."""
+    from giqa_harness.annotate.pipeline import AnnotateConfig, annotate
+    from giqa_harness.testing.chat_server import ChatServer
+
+    images, descriptions = root / "images", root / "descriptions.jsonl"
+    with ChatServer(replier(latency)) as server:
+        config = AnnotateConfig(
+            images_dir=images, descriptions=descriptions, output=root / f"out_{concurrency}_{run}",
+            llm=f"openai:bench@{server.base_url}", llm_args={"concurrency": concurrency},
+            detector="grounding_dino", detector_args={"pretrained": str(detector), "box_threshold": 0.0,
+                                                      "text_threshold": 0.0, "max_boxes": 2},
+            batch_size=batch, progress=False, use_cache=False, vqa_pairs=2,
+        )
+        start = time.perf_counter()
+        stats = annotate(config)
+        wall = time.perf_counter() - start
+        calls = len(server.requests)
+    assert stats is not None
+    failed = sum(1 for line in (config.output / "records.jsonl").read_text().splitlines()
+                 if json.loads(line)["failure"])
+    return wall, calls, records - failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=96)
+    parser.add_argument("--latency", type=float, default=0.2, help="seconds the server takes per reply")
+    parser.add_argument("--concurrency", default="8,32", help="the LLM client's concurrency, comma-separated")
+    parser.add_argument("--batch-factor", type=int, default=4,
+                        help="annotate --batch_size = this x concurrency, so a stage batch keeps every slot busy")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from giqa_harness.testing.tiny_grounding_dino import build_tiny_grounding_dino
+
+    print(f"annotate, {args.records} records, tiny Grounding DINO, loopback LLM replying in {args.latency * 1000:.0f} ms"
+          f", median of {args.repeats}")
+    print(f"{'concurrency':>11}  {'batch':>5}  {'calls/rec':>9}  {'records/s':>9}  {'bound':>7}  {'ratio':>6}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        detector = build_tiny_grounding_dino(root / "gd")
+        write_inputs(root, args.records)
+        for concurrency in (int(c) for c in args.concurrency.split(",")):
+            batch = args.batch_factor * concurrency
+            rates, bounds = [], []
+            for run in range(args.repeats):
+                wall, calls, done = run_once(root, detector, args.records, args.latency, concurrency, batch, run)
+                if done != args.records:
+                    print(f"  {args.records - done} records failed", file=sys.stderr)
+                per_record = calls / args.records
+                rates.append(args.records / wall)
+                bounds.append(concurrency / args.latency / per_record)
+            rate, bound = statistics.median(rates), statistics.median(bounds)
+            print(f"{concurrency:>11}  {batch:>5}  {per_record:>9.2f}  {rate:>9.2f}  {bound:>7.2f}  {rate / bound:>6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
