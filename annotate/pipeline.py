@@ -27,6 +27,7 @@ from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.output import atomic_write_jsonl, read_jsonl, redact
 
 from .outputs import build_samples, compute_stats, write_outputs
+from .overlap import run_overlapped
 from .records import read_descriptions
 from .refine import T_AREA, T_COVER
 from .stages import (
@@ -125,11 +126,27 @@ class Pipeline:
         self.stopped: EndpointUnreachableError | None = None  # why the remaining records were not run
 
     def run(self, states: Sequence[RecordState]) -> None:
+        if len(self.stages) < 2 or len(states) <= self.batch_size:
+            for stage in self.stages:
+                self.run_stage(stage, [s for s in states if s.failure is None])
+            return
+        # Stages overlap over chunks of one batch (annotate/overlap.py): the same results, and the
+        # detector works while the LLM endpoint answers. One progress bar per stage.
         for stage in self.stages:
-            self.run_stage(stage, [s for s in states if s.failure is None])
+            self._counts(stage)  # in stage order, whichever thread finishes first
+        bars = [_progress(len(states), f"annotate {stage.name}", self.progress) for stage in self.stages]
+        try:
+            run_overlapped(self.stages, states, self.batch_size,
+                           lambda stage, chunk, index: self.run_stage(stage, chunk, bars[index]))
+        finally:
+            for bar in bars:
+                bar.close()
 
-    def run_stage(self, stage: Stage, states: list[RecordState]) -> None:
-        counts = self.counts.setdefault(stage.name, {"reused": 0, "computed": 0, "failed": 0})
+    def _counts(self, stage: Stage) -> dict[str, int]:
+        return self.counts.setdefault(stage.name, {"reused": 0, "computed": 0, "failed": 0})
+
+    def run_stage(self, stage: Stage, states: list[RecordState], shared_bar: Any = None) -> None:
+        counts = self._counts(stage)
         keys: dict[str, str] = {}
         todo = states
         if stage.cacheable and self.cache is not None:
@@ -146,7 +163,11 @@ class Pipeline:
                 else:
                     s.outputs[stage.name] = json.loads(value)
                     counts["reused"] += 1
-        bar = _progress(len(states), f"annotate {stage.name}", self.progress, initial=len(states) - len(todo))
+        if shared_bar is not None:
+            bar = shared_bar
+            bar.update(len(states) - len(todo))
+        else:
+            bar = _progress(len(states), f"annotate {stage.name}", self.progress, initial=len(states) - len(todo))
         try:
             for start in range(0, len(todo), self.batch_size):
                 batch = todo[start : start + self.batch_size]
@@ -172,7 +193,8 @@ class Pipeline:
                     self.cache.put_many(new)
                 bar.update(len(batch))
         finally:
-            bar.close()
+            if shared_bar is None:
+                bar.close()
 
     def close(self) -> None:
         for stage in self.stages:

@@ -246,7 +246,8 @@ def model_input_image(image: "Image.Image", frame: Frame, square: bool = True) -
     to a square here: the processors' shortest-edge resize plus centre crop (the llava-hf default)
     then crops nothing, so the original frame really is the whole image.
     """
-    framed = frame.prepare_image(image.convert("RGB"))
+    # convert() copies even an RGB image: a 1-4 MP photograph costs milliseconds, so only when needed.
+    framed = frame.prepare_image(image if image.mode == "RGB" else image.convert("RGB"))
     if square and framed.width != framed.height:
         side = max(framed.width, framed.height)
         framed = framed.resize((side, side), resample=3)  # 3 = bicubic, as CLIP processors resample

@@ -15,7 +15,9 @@ Without a preset, ``prompt_template`` (holding ``{question}`` and the model's im
 ``box_format`` are required; ``frame`` defaults to the format's own. Other model arguments:
 ``dtype``, ``max_new_tokens`` (overrides the task's), ``tensor_parallel_size``,
 ``gpu_memory_utilization``, ``max_model_len``, ``seed``, ``trust_remote_code`` (off unless passed),
-``emits_boxes``. The image is framed (padded, cropped) before vLLM's own processor sees it.
+``emits_boxes``. The image is framed (padded, cropped) before vLLM's own processor sees it, in the
+evaluator's prefetch workers. The engine batches continuously, so it receives windows of
+``request_window`` (256) requests rather than ``--batch_size``.
 
 vLLM is an optional extra (``pip install "giqa-harness[vllm]"``) for GPU machines, imported when the
 adapter is built; the same models are reachable without it through ``--model openai`` and ``vllm serve``.

@@ -41,7 +41,11 @@ class Box:
                 and isinstance(y2, _NUMBER) and math.isfinite(x1) and math.isfinite(y1)
                 and math.isfinite(x2) and math.isfinite(y2)):
             return None
-        x1, x2, y1, y2 = _clip01(x1), _clip01(x2), _clip01(y1), _clip01(y2)
+        # Clipped to [0, 1] inline (parsers build several boxes per answer through here).
+        x1 = 0.0 if x1 <= 0.0 else (1.0 if x1 >= 1.0 else float(x1))
+        y1 = 0.0 if y1 <= 0.0 else (1.0 if y1 >= 1.0 else float(y1))
+        x2 = 0.0 if x2 <= 0.0 else (1.0 if x2 >= 1.0 else float(x2))
+        y2 = 0.0 if y2 <= 0.0 else (1.0 if y2 >= 1.0 else float(y2))
         if x1 > x2:
             x1, x2 = x2, x1
         if y1 > y2:
@@ -69,10 +73,6 @@ class Box:
 
 
 _NUMBER = (int, float)
-
-
-def _clip01(v: float) -> float:
-    return min(1.0, max(0.0, float(v)))
 
 
 def intersection_area(a: Box, b: Box) -> float:
