@@ -9,7 +9,7 @@ whole `evaluate` run with an already loaded adapter (task loading, question re-r
 loading, batching, answer parsing, sample logging; no response cache, no metrics), so the ratio is
 everything the harness adds per answer. The model is a 2-layer, 32-wide random LLaVA: its forward
 passes are as cheap as they get, so the overhead ratio here is an upper bound for any real model.
-Each timing is the best of ``--repeats`` runs, the two sides interleaved in alternating order.
+Each timing is the median of ``--repeats`` runs, the two sides interleaved in alternating order.
 
 ``--realistic`` replaces the small PNGs with 1024x768 JPEGs of textured content (made on the fly, four
 distinct images), the size of real benchmark photographs: decoding, padding and resizing them is then
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -151,19 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         adapter = build_adapter("llava", {"pretrained": str(folder)})
         prompts = [(row["image"], adapter.prompt(row["prompt"])) for row in rows]
         adapter.close()
-        harness: dict[int, float] = {b: float("inf") for b in batches}
-        bare: dict[int, float] = {b: float("inf") for b in batches}
+        runs: dict[str, dict[int, list[float]]] = {"harness": {b: [] for b in batches}, "bare": {b: [] for b in batches}}
         for rep in range(args.repeats):
             for b in batches:
                 sides = [("harness", lambda: harness_seconds("llava", folder, task, b, root / f"out{b}_{rep}",
                                                              args.prefetch)),
                          ("bare", lambda: bare_seconds(folder, b, args.new_tokens, prompts))]
                 for side, run in sides[:: 1 if rep % 2 == 0 else -1]:  # alternate which side runs first
-                    best = harness if side == "harness" else bare
-                    best[b] = min(best[b], run())
+                    runs[side][b].append(run())
+        harness = {b: statistics.median(times) for b, times in runs["harness"].items()}
+        bare = {b: statistics.median(times) for b, times in runs["bare"].items()}
     images = "1024x768 JPEGs" if args.realistic else "small PNGs (40-80 px)"
     print(f"tiny LLaVA-1.5 (2 layers, 32 wide), {args.docs} docs x {args.new_tokens} new tokens, {images}, "
-          f"harness prefetch {args.prefetch}, best of {args.repeats}, torch threads {torch.get_num_threads()}")
+          f"harness prefetch {args.prefetch}, median of {args.repeats}, torch threads {torch.get_num_threads()}")
     print(f"{'batch':>5}  {'bare s':>8}  {'harness s':>9}  {'harness/bare':>12}")
     for b in batches:
         print(f"{b:>5}  {bare[b]:>8.3f}  {harness[b]:>9.3f}  {harness[b] / bare[b]:>12.3f}")
