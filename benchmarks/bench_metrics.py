@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GIQA_HARNESS_CACHE"] = tempfile.mkdtemp(prefix="bench_metrics_")  # a cold embedding cache
 
     from giqa_harness.boxes.formats import CANONICAL_FORMAT, get_format
-    from giqa_harness.metrics.base import MetricContext, bootstrap_ci
+    from giqa_harness.metrics.base import MetricContext, bootstrap_ci, resampled_aggregate
     from giqa_harness.plugins import registry
     from giqa_harness.testing.samples import sample
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             label = f"{name} score + aggregate" + (" (warm: phrases cached)" if name == "tag_recall" else "")
             rows.append((label, score_s + agg_s, score_cpu + agg_cpu, len(applicable)))
             (lo, hi), boot_s, boot_cpu = timed(bootstrap_ci, present, metric.aggregate, args.bootstrap, 0, 0.95,
-                                               metric.aggregate_resamples)
+                                               resampled_aggregate(metric))
             rows.append((f"{name} bootstrap x{args.bootstrap}", boot_s, boot_cpu, len(present)))
             if first:
                 print(f"{name:>10} = {value:.4f}  95% CI [{lo:.4f}, {hi:.4f}]  over {len(present)} samples",

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from giqa_harness.metrics.base import bootstrap_ci
+from giqa_harness.metrics.base import bootstrap_ci, resampled_aggregate
 from giqa_harness.metrics.bleu import Bleu4
-from giqa_harness.metrics.miou import MeanIoU
+from giqa_harness.metrics.miou import MeanIoU, PenalizedMeanIoU
 from giqa_harness.metrics.resampling import column_sums, resample_indices, sequential_means
+from giqa_harness.metrics.tag_precision import TagF1, TagPrecision
 from giqa_harness.metrics.tag_recall import TagRecall
 from giqa_harness.metrics.yes_no import AccuracyYesNo
 
@@ -62,11 +63,22 @@ def _bleu_values(rng: random.Random, n: int) -> list[dict]:
     return out
 
 
+def _counts(rng: random.Random, n: int, columns: int = 2) -> list[list[int]]:
+    out = []
+    for _ in range(n):
+        total = rng.randint(0, 3)
+        out.append([rng.randint(0, total), total] + [rng.randint(0, 3) for _ in range(columns - 2)])
+    return out
+
+
 METRIC_VALUES = {
     "bleu4": (Bleu4(), _bleu_values),
     "miou": (MeanIoU(), lambda rng, n: [rng.random() for _ in range(n)]),
     "acc_y": (AccuracyYesNo(), lambda rng, n: [float(rng.random() < 0.4) for _ in range(n)]),
-    "tag_recall": (TagRecall(), lambda rng, n: [[(t := rng.randint(0, 3)) and rng.randint(0, t), t] for _ in range(n)]),
+    "miou_penalized": (PenalizedMeanIoU(), lambda rng, n: [rng.random() for _ in range(n)]),
+    "tag_recall": (TagRecall(), _counts),
+    "tag_precision": (TagPrecision(), _counts),
+    "tag_f1": (TagF1(), lambda rng, n: _counts(rng, n, columns=3)),
 }
 
 
@@ -76,7 +88,8 @@ def test_vectorized_interval_is_the_scalar_interval_to_the_last_bit(name, seed):
     metric, make = METRIC_VALUES[name]
     values = make(random.Random(seed), 257)
     expected = scalar_bootstrap(values, metric.aggregate, 300, seed)
-    got = bootstrap_ci(values, metric.aggregate, 300, seed, aggregate_resamples=metric.aggregate_resamples)
+    assert resampled_aggregate(metric) is not None  # the array path is the one under test
+    got = bootstrap_ci(values, metric.aggregate, 300, seed, aggregate_resamples=resampled_aggregate(metric))
     assert got == expected
     assert bootstrap_ci(values, metric.aggregate, 300, seed) == expected  # the row-by-row fallback too
 
@@ -86,3 +99,19 @@ def test_bleu_vectorized_aggregate_equals_the_corpus_score_of_each_resample():
     values = _bleu_values(random.Random(3), 50)
     (indices,) = list(resample_indices(len(values), 20, seed=3))
     assert metric.aggregate_resamples(values, indices) == [metric.aggregate([values[i] for i in row]) for row in indices]
+
+
+def test_a_subclass_that_redefines_aggregate_is_not_given_its_parents_array_code():
+    class SquaredRecall(TagRecall):
+        name = "squared_recall"
+
+        def aggregate(self, values):
+            recall = super().aggregate(values)
+            return None if recall is None else recall ** 2
+
+    metric = SquaredRecall()
+    assert resampled_aggregate(metric) is None
+    assert resampled_aggregate(TagRecall()) is not None
+    values = _counts(random.Random(5), 100)
+    assert bootstrap_ci(values, metric.aggregate, 200, 5, aggregate_resamples=resampled_aggregate(metric)) == \
+        scalar_bootstrap(values, metric.aggregate, 200, 5)

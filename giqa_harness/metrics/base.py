@@ -133,6 +133,16 @@ class MetricResult:
         return out
 
 
+def resampled_aggregate(metric: Metric) -> Any:
+    """The metric's `Metric.aggregate_resamples`, or None (aggregate row by row) when a subclass
+    redefined `aggregate` below the class that vectorized it: that array code computes the parent's
+    aggregate, not this one."""
+    mro = type(metric).__mro__
+    aggregate_owner = next(c for c in mro if "aggregate" in c.__dict__)
+    resamples_owner = next(c for c in mro if "aggregate_resamples" in c.__dict__)
+    return metric.aggregate_resamples if issubclass(resamples_owner, aggregate_owner) else None
+
+
 def aggregate_rows(aggregate: Any, values: Sequence[Any], indices: Any) -> list[Any]:
     """``aggregate`` of the resample each row of ``indices`` picks from ``values``, one row at a time."""
     return [aggregate([values[i] for i in row]) for row in indices.tolist()]
@@ -217,7 +227,7 @@ def compute_metric(
     if value is None:
         return result(coverage, reason="undefined on these samples")
     ci = bootstrap_ci(present, metric.aggregate, n_resamples=n_resamples, seed=context.seed,
-                      aggregate_resamples=metric.aggregate_resamples)
+                      aggregate_resamples=resampled_aggregate(metric))
     return result(coverage, float(value), ci=ci)
 
 

@@ -18,11 +18,11 @@ references. Predicted groundings without boxes, and samples whose reference has 
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 from .base import Sample
 from .matching import max_matching
-from .tag_recall import TagRecall
+from .tag_recall import TagRecall, summed_columns
 
 
 def predicted_groundings(sample: Sample) -> int:
@@ -41,6 +41,9 @@ class TagPrecision(TagRecall):
         total = sum(v[1] for v in values)
         return sum(v[0] for v in values) / total if total else None
 
+    def aggregate_resamples(self, values: Sequence[Sequence[int]], indices: Any) -> list[float | None]:
+        return [matched / total if total else None for matched, total in summed_columns(values, indices)]
+
 
 class TagF1(TagRecall):
     name = "tag_f1"
@@ -53,3 +56,7 @@ class TagF1(TagRecall):
     def aggregate(self, values: Sequence[Sequence[int]]) -> float | None:
         total = sum(v[1] + v[2] for v in values)
         return 2 * sum(v[0] for v in values) / total if total else None
+
+    def aggregate_resamples(self, values: Sequence[Sequence[int]], indices: Any) -> list[float | None]:
+        return [2 * matched / (predicted + reference) if predicted + reference else None
+                for matched, predicted, reference in summed_columns(values, indices)]

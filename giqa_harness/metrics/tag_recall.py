@@ -160,12 +160,7 @@ class TagRecall(Metric):
         return sum(v[0] for v in values) / total if total else None
 
     def aggregate_resamples(self, values: Sequence[Sequence[int]], indices: Any) -> list[float | None]:
-        import numpy as np
-
-        from .resampling import column_sums
-
-        sums = column_sums(np.array(values, dtype=np.int64).reshape(len(values), 2), indices).tolist()
-        return [recalled / total if total else None for recalled, total in sums]
+        return [recalled / total if total else None for recalled, total in summed_columns(values, indices)]
 
     @staticmethod
     def _similarity(options: dict[str, Any], context: MetricContext) -> PairSimilarity:
@@ -174,3 +169,13 @@ class TagRecall(Metric):
         from .embeddings import shared_encoder
 
         return embedding_similarity(shared_encoder(options["encoder"], context.cache_dir))
+
+
+def summed_columns(values: Sequence[Sequence[int]], indices: Any) -> list[list[int]]:
+    """For each bootstrap resample (a row of ``indices``), the column sums of the per-sample integer
+    lists it picks: the pooled counts the Tag metrics divide."""
+    import numpy as np
+
+    from .resampling import column_sums
+
+    return column_sums(np.array(values, dtype=np.int64).reshape(len(values), -1), indices).tolist()
