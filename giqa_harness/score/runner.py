@@ -66,7 +66,7 @@ def choice_inputs(item: ScoreDoc | McqDoc, spec: ScoringSpec) -> tuple[str, tupl
 
 
 def _request(task: "TaskConfig", it: "Prepared") -> Request:
-    from ..evaluator import load_image
+    from ..prefetch import load_image
 
     assert it.image_size is not None and it.referring is not None
     return Request(doc_id=it.doc.doc_id, task=task.name, question=it.question, image=load_image(it.doc.image),
