@@ -184,20 +184,28 @@ def column_titles(extended: bool = False) -> list[str]:
     return [c[0] for c in COLUMNS + (EXTENDED_COLUMNS if extended else [])]
 
 
+def finished_runs(paths: Iterable[str | Path], names: list[str] | None = None
+                  ) -> tuple[list[str | Path], list[str] | None, list[str]]:
+    """The results files and run folders that hold results, with their ``--names``; and one line per run
+    folder without results.json (a failed run, a training output dir), which is left out."""
+    paths = list(paths)
+    if names and len(names) != len(paths):  # a name beside the wrong run is worse than none
+        raise DatasetError(f"--names gives {len(names)} name(s) for {len(paths)} results file(s)")
+    kept = [i for i, p in enumerate(paths) if not (Path(p).is_dir() and not (Path(p) / "results.json").is_file())]
+    skipped = [f"{paths[i]}: no results.json (not a finished run), skipped" for i in range(len(paths)) if i not in kept]
+    return [paths[i] for i in kept], [names[i] for i in kept] if names else None, skipped
+
+
 def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
                des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False,
-               extended: bool = False, skipped: list[str] | None = None) -> list[Row]:
-    """One row per run (after the paper's rows with ``reference``). With a ``skipped`` list, run folders
-    without results.json (a failed run, a training output dir) are listed there instead of failing."""
+               extended: bool = False) -> list[Row]:
+    """One row per run (after the paper's rows with ``reference``)."""
     paths = list(paths)
     names = names or []
     if names and len(names) != len(paths):  # a name beside the wrong run is worse than none
         raise DatasetError(f"--names gives {len(names)} name(s) for {len(paths)} results file(s)")
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
-        if skipped is not None and Path(path).is_dir() and not (Path(path) / "results.json").is_file():
-            skipped.append(f"{path}: no results.json (not a finished run), skipped")
-            continue
         results = load_results(path)
         try:
             rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only,

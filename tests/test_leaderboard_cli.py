@@ -61,3 +61,12 @@ def test_synthetic_runs_are_labelled_beside_the_papers_rows(runs, tmp_path):
     csv_text = run(str(runs[0]), "--reference").stdout
     synth_row = next(line for line in csv_text.splitlines() if line.startswith("run,classical"))
     assert "not comparable with the paper's GIQA-Bench rows" in synth_row
+
+
+@pytest.mark.parametrize("layout", ["score", "mcq"])
+def test_score_layouts_skip_unfinished_folders_and_check_names_alike(runs, layout):
+    done = run(*map(str, runs), "--layout", layout)
+    assert done.returncode == 0, done.stderr
+    assert len(done.stderr.splitlines()) == 2 and "crashed: no results.json" in done.stderr
+    mismatch = run(*map(str, runs), "--layout", layout, "--names", "a")
+    assert mismatch.returncode == 2 and "--names gives 1 name(s) for 3 results file(s)" in mismatch.stderr

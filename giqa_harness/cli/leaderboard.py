@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -12,7 +11,7 @@ from .helptext import command_parser
 
 def main(argv: Sequence[str], command: str = "leaderboard") -> int:
     from ..errors import DatasetError
-    from ..leaderboard import build_rows, to_csv, to_markdown
+    from ..leaderboard import build_rows, finished_runs, to_csv, to_markdown
     from ..output import atomic_write_text
 
     p = command_parser("giqa-harness leaderboard", __doc__)
@@ -35,45 +34,24 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
     if not args.results and not args.reference:
         p.error("give at least one results file (or --reference for the published rows)")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
-    if args.layout != "table5":
-        return _score_layout(args, names)
-    skipped: list[str] = []
-    rows = build_rows(args.results, names, args.reference, args.des_task, args.vqa_task, args.complete_only,
-                      args.extended, skipped)
+    paths, names, skipped = finished_runs(args.results, names)
     for line in skipped:
         print(f"giqa-harness leaderboard: warning: {line}", file=sys.stderr)
-    if args.results and len(skipped) == len(args.results):
+    if args.results and not paths:
         raise DatasetError("none of the given folders holds a results.json")
+    if args.layout == "table5":
+        rows = build_rows(paths, names, args.reference, args.des_task, args.vqa_task, args.complete_only,
+                          args.extended)
+        markdown = to_markdown(rows, with_ci=not args.no_ci, extended=args.extended) if args.markdown else ""
+        csv_text = to_csv(rows, with_ci=not args.no_ci, extended=args.extended)
+    else:  # score or multiple-choice tasks (giqa_harness/score/board.py)
+        from ..score import board
+
+        columns, rows = board.build(args.layout, paths, names)
+        markdown = board.to_markdown(columns, rows, with_ci=not args.no_ci) if args.markdown else ""
+        csv_text = board.to_csv(columns, rows, with_ci=not args.no_ci)
     if args.markdown:
-        print(to_markdown(rows, with_ci=not args.no_ci, extended=args.extended))
-    csv_text = to_csv(rows, with_ci=not args.no_ci, extended=args.extended)
-    if args.output:
-        atomic_write_text(args.output, csv_text)
-        print(f"wrote {args.output} ({len(rows)} rows)")
-    elif not args.markdown:
-        print(csv_text, end="")
-    return 0
-
-
-def _score_layout(args: argparse.Namespace, names: list[str] | None) -> int:
-    from ..errors import DatasetError
-    from ..output import atomic_write_text
-    from ..score import board
-
-    if names and len(names) != len(args.results):  # a name beside the wrong run is worse than none
-        raise DatasetError(f"--names gives {len(names)} name(s) for {len(args.results)} results file(s)")
-    finished = [(path, names[i] if names else None) for i, path in enumerate(args.results)
-                if not (Path(path).is_dir() and not (Path(path) / "results.json").is_file())]
-    for path in args.results:
-        if path not in [f for f, _ in finished]:
-            print(f"giqa-harness leaderboard: warning: {path}: no results.json (not a finished run), skipped",
-                  file=sys.stderr)
-    if args.results and not finished:
-        raise DatasetError("none of the given folders holds a results.json")
-    columns, rows = board.build(args.layout, [f for f, _ in finished], [n for _, n in finished] if names else None)
-    if args.markdown:
-        print(board.to_markdown(columns, rows, with_ci=not args.no_ci))
-    csv_text = board.to_csv(columns, rows, with_ci=not args.no_ci)
+        print(markdown)
     if args.output:
         atomic_write_text(args.output, csv_text)
         print(f"wrote {args.output} ({len(rows)} rows)")
