@@ -90,6 +90,7 @@ class Prepared:
     answer: str | None = None
     failure: str | None = None
     cached: bool = False
+    full_prompt: str | None = None  # the whole text the model was given (`ModelAdapter.full_prompts`)
 
 
 def read_image_size(path: str) -> tuple[int, int]:
@@ -105,6 +106,22 @@ def _image_path(item: Prepared) -> str:
 
 def _describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def build_request(task: TaskConfig, item: Prepared, image: Any, prepared_image: Any = None) -> Request:
+    """The adapter's request for a prepared doc whose image is loaded (``prepared_image``: what the
+    adapter's own `prepare_image` made of it ahead of time, if anything)."""
+    assert item.image_size is not None and item.referring is not None
+    return Request(
+        doc_id=item.doc.doc_id, task=task.name, question=item.question, image=image,
+        image_size=item.image_size, referring=item.referring.groundings, raw_question=item.doc.question,
+        kind=item.doc.kind, generation_kwargs=dict(task.generation_kwargs), prepared_image=prepared_image,
+    )
+
+
+def full_prompt_key(answer_key: str) -> str:
+    """Where the response cache keeps the full prompt beside an answer (shown again when it is reused)."""
+    return f"full_prompt:{answer_key}"
 
 
 class Evaluator:
@@ -182,6 +199,9 @@ class Evaluator:
             for it in todo:
                 if it.key in found:
                     it.answer, it.cached = found[it.key], True
+            prompts = self.cache.get_many([full_prompt_key(it.key) for it in todo if it.cached])
+            for it in todo:
+                it.full_prompt = prompts.get(full_prompt_key(it.key)) if it.cached else None
         pending = [it for it in todo if it.answer is None]
         if self.config.progress:
             status(generation_status(task.name, len(todo) - len(pending), len(pending), self.cache is not None))
@@ -194,6 +214,8 @@ class Evaluator:
                 self._generate_batch(task, batch, loaded)
                 if self.cache is not None:
                     self.cache.put_many({it.key: it.answer for it in batch if it.answer is not None})
+                    self.cache.put_many({full_prompt_key(it.key): it.full_prompt for it in batch
+                                         if it.answer is not None and it.full_prompt is not None})
                 bar.update(len(batch))
         finally:
             bar.close()
@@ -205,14 +227,7 @@ class Evaluator:
             if got.error is not None:
                 it.failure = f"image {it.doc.image}: {_describe_error(got.error)}"
                 continue
-            assert it.image_size is not None and it.referring is not None
-            requests.append(
-                Request(
-                    doc_id=it.doc.doc_id, task=task.name, question=it.question, image=got.image,
-                    image_size=it.image_size, referring=it.referring.groundings, raw_question=it.doc.question,
-                    kind=it.doc.kind, generation_kwargs=dict(task.generation_kwargs), prepared_image=got.prepared,
-                )
-            )
+            requests.append(build_request(task, it, got.image, got.prepared))
             ready.append(it)
         if not requests:
             return
@@ -229,9 +244,21 @@ class Evaluator:
                     raise
                 except Exception as exc:
                     it.failure = f"model error: {_describe_error(exc)}"
+            self._attach_full_prompts(ready, requests)
             return
         for it, answer in zip(ready, answers):
             it.answer = answer
+        self._attach_full_prompts(ready, requests)
+
+    def _attach_full_prompts(self, items: list[Prepared], requests: list[Request]) -> None:
+        """Each item's full prompt, as the adapter says it sent it (None from adapters that cannot say).
+        A prompt that cannot be rendered costs the sample nothing: the reason stands in its place."""
+        try:
+            prompts = self.adapter.full_prompts(requests)
+        except Exception as exc:
+            prompts = [f"(full prompt unavailable: {_describe_error(exc)})"] * len(requests)
+        for it, prompt in zip(items, prompts):
+            it.full_prompt = prompt
 
     def _call(self, requests: list[Request]) -> list[str]:
         answers = self.adapter.generate(requests)
@@ -361,7 +388,8 @@ def score_samples(
         row: dict[str, Any] = {
             "doc_id": doc.doc_id, "task": task.name, "kind": doc.kind, "qtype": doc.qtype, "mode": doc.mode,
             "image": doc.image, "image_size": list(it.image_size) if it.image_size else None,
-            "question": doc.question, "prompt": it.question, "answer": it.answer, "reference": doc.answer,
+            "question": doc.question, "prompt": it.question, "full_prompt": it.full_prompt, "answer": it.answer,
+            "reference": doc.answer,
         }
         size = it.image_size or (1, 1)
         if it.failure is not None or it.answer is None:

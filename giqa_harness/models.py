@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
@@ -115,6 +116,30 @@ class ModelAdapter(ABC):
         """Optional capability: per request, the log-probability (natural log, summed over the
         candidate's tokens) of each candidate, in order. Must not depend on how requests are batched."""
         raise ChoiceScoringUnsupported(f"model {self.name!r} does not score choices (no log-probabilities)")
+
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        """The full text each request would give the model (system sentence, template, image
+        placeholders, rendered boxes), built without generating; None where the adapter cannot say.
+        ``--dry_run`` prints these; a transformers adapter decodes them from its real input ids."""
+        return [None] * len(requests)
+
+    def record_prompts(self, requests: Sequence[Request], prompts: Sequence[str | None]) -> None:
+        """Called by `generate` with what it really sent, for `full_prompts` to hand back. Kept per
+        request object and forgotten with it, so an adapter used without the evaluator leaks nothing."""
+        sent = self.__dict__.setdefault("_sent_prompts", weakref.WeakKeyDictionary())
+        for request, prompt in zip(requests, prompts):
+            sent[request] = prompt
+
+    def full_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        """What the model was given for these (already generated) requests: the recorded text, else
+        `render_prompts` (a request answered from the cache was never sent in this run)."""
+        sent = self.__dict__.get("_sent_prompts")
+        out = [sent.pop(r, None) if sent is not None else None for r in requests]
+        missing = [i for i, prompt in enumerate(out) if prompt is None]
+        if missing:
+            for i, prompt in zip(missing, self.render_prompts([requests[i] for i in missing])):
+                out[i] = prompt
+        return out
 
     def identity(self) -> dict[str, Any]:
         """What identifies this model's answers (goes into the response cache key and results.json).

@@ -84,7 +84,8 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
         for row in read_jsonl(log):
             doc = doc_from_row(row)
             items.append(Prepared(doc=doc, question=row.get("prompt", ""), answer=row.get("answer"),
-                                  failure=row.get("failed"), image_size=doc.image_size))
+                                  failure=row.get("failed"), image_size=doc.image_size,
+                                  full_prompt=row.get("full_prompt")))
         result, rows = score_samples(task, items, box_format, emits_boxes, judge_backend, seed=seed, bootstrap=bootstrap)
         result["rescored_from"] = str(log)
         new_results[task_name] = result

@@ -169,6 +169,11 @@ class DepictQAAdapter(PackageAdapter):
     def frame_summary(cls) -> str:
         return "(no boxes; referring boxes as llava15 / original)"
 
+    def prompt_text(self, request: Request) -> str:
+        """BOS, then the texts its code embeds around the image features (shown as ``<image>``)."""
+        before, after = depictqa_texts(request.question, self.task_type)
+        return f"{self.tokenizer.bos_token}{before}<image>{after}"
+
     def embed_prompt(self, request: Request) -> PromptEmbedding:
         import torch
 

@@ -138,12 +138,20 @@ class FerretAdapter(PackageAdapter):
                             f"{len(boxes)} referring boxes; each token needs its box's region mask")
         return [region_mask(box, request.image_size).to(self.model.device, dtype=self.model.dtype) for box in boxes]
 
+    def prompt_ids(self, request: Request) -> Any:
+        """The package's tokenization of the prompt, the image as its placeholder id."""
+        prompt = ferret_prompt(request.question, self.im_start_end)
+        return self.tokenizer_image_token(prompt, self.tokenizer, self.image_token_index, return_tensors="pt")
+
+    def prompt_text(self, request: Request) -> str:
+        from .prompt_text import decode_prompt
+
+        return decode_prompt(self.tokenizer, self.prompt_ids(request).tolist(), {self.image_token_index: IMAGE})
+
     def embed_prompt(self, request: Request) -> PromptEmbedding:
         import torch
 
-        prompt = ferret_prompt(request.question, self.im_start_end)
-        input_ids = self.tokenizer_image_token(prompt, self.tokenizer, self.image_token_index, return_tensors="pt")
-        input_ids = input_ids[None].to(self.model.device)
+        input_ids = self.prompt_ids(request)[None].to(self.model.device)
         masks = self.region_masks(request) if self.region_features else None
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), torch.inference_mode():

@@ -120,6 +120,9 @@ class GiqaAdapter(ModelAdapter):
         from_file = {"box_format": self.info.box_format, "frame": self.info.frame,
                      "image_frame": self.info.image_frame, "prompt_template": self.info.prompt_template}
         args = {**{k: v for k, v in from_file.items() if v is not None}, **model_args}
+        if self.info.base == "llava" and self.info.prompt_template is None:
+            # null has always meant the checkpoint's chat template (what training rendered then)
+            args.setdefault("prompt", "chat_template")
         base_cls = base_adapter_class(self.info.base)
         try:
             self.inner = base_cls(pretrained=str(folder), **args)
@@ -134,6 +137,12 @@ class GiqaAdapter(ModelAdapter):
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         return self.inner.generate(requests)
+
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return self.inner.render_prompts(requests)
+
+    def full_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return self.inner.full_prompts(requests)
 
     def identity(self) -> dict[str, Any]:
         return {**self.inner.identity(), "model": self.name, "base": self.info.base}

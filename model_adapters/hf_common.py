@@ -148,10 +148,11 @@ def read_config(options: HFLoadOptions) -> Any:
         raise ModelLoadError(f"cannot read the config of {options.pretrained}: {exc}") from None
 
 
-def load_model(model_class: Any, options: HFLoadOptions) -> Any:
-    """``model_class.from_pretrained`` with the load options, placed on the device, in eval mode."""
+def load_model(model_class: Any, options: HFLoadOptions, **extra: Any) -> Any:
+    """``model_class.from_pretrained`` with the load options (and ``extra`` keywords, such as a
+    quantization config), placed on the device, in eval mode."""
     try:
-        model = model_class.from_pretrained(options.pretrained, **options.from_pretrained_kwargs())
+        model = model_class.from_pretrained(options.pretrained, **options.from_pretrained_kwargs(), **extra)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load {model_class.__name__} from {options.pretrained}: {exc}") from None
     if not options.device_map:
@@ -274,6 +275,8 @@ class HFVisionAdapter(ModelAdapter):
     install: ClassVar[str] = HF_INSTALL
     requires: ClassVar[tuple[str, ...]] = ("torch", "transformers")
     skip_special_tokens: ClassVar[bool] = True
+    # The family's own decoding settings where they differ from greedy (a task's generation_kwargs win).
+    family_generation: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, pretrained: str | None = None, box_format: str | None = None, frame: str | None = None,
                  image_frame: str | None = None, device: str | None = None, dtype: str | None = None,
@@ -323,8 +326,11 @@ class HFVisionAdapter(ModelAdapter):
         return [t.strip() for t in texts]
 
     def identity(self) -> dict[str, Any]:
-        return {"model": self.name, "model_args": {k: v for k, v in self.model_args.items() if v is not None},
-                "weights": self.options.fingerprint()}
+        out = {"model": self.name, "model_args": {k: v for k, v in self.model_args.items() if v is not None},
+               "weights": self.options.fingerprint()}
+        if self.family_generation:  # other decoding, other answers: never reuse the cached ones
+            out["generation"] = dict(self.family_generation)
+        return out
 
     @property
     def device(self) -> Any:
@@ -345,12 +351,24 @@ class HFVisionAdapter(ModelAdapter):
     def generate_batch(self, requests: Sequence[Request]) -> list[str]:
         import torch
 
-        gen_kwargs, stops = generation_settings(requests[0].generation_kwargs, self.max_new_tokens)
-        inputs = self.to_device(self.encode(requests))
+        gen_kwargs, stops = generation_settings({**self.family_generation, **requests[0].generation_kwargs},
+                                                self.max_new_tokens)
+        encoded = self.encode(requests)
+        self.record_prompts(requests, self.prompt_texts(encoded))
+        inputs = self.to_device(encoded)
         with torch.inference_mode():
             output = self.model.generate(**inputs, **gen_kwargs)
         new_tokens = output[:, inputs["input_ids"].shape[1]:]
         return [cut_at_stops(text, stops).strip() for text in self.decode(new_tokens)]
+
+    def prompt_texts(self, inputs: Mapping[str, Any]) -> list[str]:
+        """The full prompt of each row, decoded from the encoded ``input_ids`` (padding left out)."""
+        from .prompt_text import decode_batch_prompts, image_token_markers
+
+        return decode_batch_prompts(self.processor.tokenizer, inputs, image_token_markers(self.processor))
+
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return list(self.prompt_texts(self.encode(requests)))
 
     def to_device(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """Tensors onto the model's device; floating inputs (pixels) in the model's dtype."""

@@ -12,7 +12,8 @@ which inserts the patch-index tokens itself (with ``image_embeds_position_mask``
 Answers are decoded with the tag and patch-index tokens kept (they are ordinary added tokens, not
 special ones): ``<phrase> a car</phrase><object><patch_index_0044><patch_index_0863></object>`` is exactly
 what the ``kosmos2`` box format parses. The processor's ``post_process_generation`` would strip them.
-Frame: original (the processor squashes the whole image to 224 x 224, no crop).
+Frame: original (the processor squashes the whole image to 224 x 224, no crop). Decoding: greedy with
+no-repeat n-gram size 3, as its own grounding evaluation.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class Kosmos2Adapter(HFVisionAdapter):
     name = "kosmos2"
     description = "Kosmos-2, transformers-native; referring boxes through the processor's bboxes="
     default_box_format = "kosmos2"
+    # Its grounding evaluation decodes with one beam and blocks repeated 3-grams (``--beam 1
+    # --no-repeat-ngram-size 3`` in microsoft/unilm kosmos-2/evaluation/grd-zeroshot-*.sh); a task's
+    # own value wins.
+    family_generation = {"no_repeat_ngram_size": 3}
 
     def load(self, box_format: str | None, frame: str | None, prompt_template: str | None = None) -> None:
         from transformers import Kosmos2ForConditionalGeneration

@@ -13,28 +13,40 @@ default frame is the original image (``frame=pad_square`` pads it first, as an o
 ``frame=original`` on 1.5 the image is squashed to a square (again, nothing is cropped); with
 ``frame=center_crop`` it is cropped exactly as the processor would.
 
-Prompt: the processor's chat template when the checkpoint ships one (llava-hf checkpoints do; it
-renders the family's own shape), else the family's template from models.md: ``USER: <image>\\n{q}
-ASSISTANT:`` (Vicuna-based), ``[INST] <image>\\n{q} [/INST]`` (Mistral-based NeXT). ``prompt_template=``
-overrides both; it must contain ``<image>`` and ``{question}``.
+Prompt (``prompt=``): ``conversation`` (the default) is the authors' own conversation, which they
+train and evaluate with (haotian-liu/LLaVA ``llava/conversation.py``; the v1.5 eval scripts pass
+``--conv-mode vicuna_v1``): for a Vicuna (Llama) language model the ``vicuna_v1`` system sentence, then
+``USER: <image>\\n{q} ASSISTANT:``; for a Mistral one ``[INST] <image>\\n{q} [/INST]`` (no system). A
+ChatML checkpoint (the 34B) keeps its chat template, which renders its own conversation.
+``chat_template`` renders the processor's chat template instead (the llava-hf templates drop the
+system sentence; a checkpoint without one gets the family's turn alone). ``prompt_template=`` overrides both; it must contain ``<image>`` and ``{question}``.
+
+``load_in_8bit=true`` loads the weights in 8 bits through bitsandbytes (CUDA only), as Q-Instruct's
+LLaVA evaluation does; the default stays the checkpoint's precision.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from giqa_harness.boxes.frames import Frame, OriginalFrame, PadSquareFrame
-from giqa_harness.errors import ModelLoadError
+from giqa_harness.errors import ConfigError, MissingDependencyError, ModelLoadError
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.models import Request
+from giqa_harness.models import Request, bool_arg
 
 from .hf_common import (
     HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config,
     resolve_box_format,
 )
 
+VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+                 "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 VICUNA_TEMPLATE = "USER: <image>\n{question} ASSISTANT:"
 MISTRAL_TEMPLATE = "[INST] <image>\n{question} [/INST]"
+PROMPT_MODES = ("conversation", "chat_template")
 
 # model_type of the config -> (variant, model class name, default box format)
 _VARIANTS = {
@@ -44,8 +56,52 @@ _VARIANTS = {
 
 
 def family_template(text_model_type: str | None) -> str:
-    """The published prompt shape for a LLaVA whose language model is ``text_model_type``."""
+    """The published prompt shape of one turn for a LLaVA whose language model is ``text_model_type``."""
     return MISTRAL_TEMPLATE if text_model_type == "mistral" else VICUNA_TEMPLATE
+
+
+@dataclass(frozen=True)
+class LlavaPrompt:
+    """How a LLaVA checkpoint is prompted: ``system`` before the first turn (joined by a space, as the
+    conversation's separator), then ``turn`` per turn; ``turn`` None means the processor's chat template."""
+
+    system: str = ""
+    turn: str | None = None
+
+    @property
+    def first_turn(self) -> str | None:
+        """The template of a single-question prompt (system included), or None for the chat template."""
+        if self.turn is None:
+            return None
+        return f"{self.system} {self.turn}" if self.system else self.turn
+
+
+def resolve_prompt(mode: str | None, config: Any, processor: Any) -> LlavaPrompt:
+    """The prompt of ``prompt=mode`` for this checkpoint (see the module docstring)."""
+    mode = str(mode) if mode else "conversation"
+    if mode not in PROMPT_MODES:
+        raise ConfigError(f"model 'llava': prompt={mode!r} is not one of {', '.join(PROMPT_MODES)}")
+    chat_template = getattr(processor, "chat_template", None)
+    text_model_type = getattr(getattr(config, "text_config", None), "model_type", None)
+    if mode == "chat_template":  # without one, the family's turn alone (what the harness did before)
+        return LlavaPrompt() if chat_template else LlavaPrompt(turn=family_template(text_model_type))
+    if chat_template and "<|im_start|>" in chat_template:  # ChatML (LLaVA-NeXT-34B): its template is its conversation
+        return LlavaPrompt()
+    if text_model_type == "mistral":
+        return LlavaPrompt(turn=MISTRAL_TEMPLATE)
+    return LlavaPrompt(system=VICUNA_SYSTEM, turn=VICUNA_TEMPLATE)
+
+
+def eight_bit_kwargs(options: Any) -> dict[str, Any]:
+    """``from_pretrained`` keywords of an 8-bit load; clear errors off a GPU or without bitsandbytes."""
+    if not str(options.device).startswith("cuda"):
+        raise ConfigError(f"model argument load_in_8bit needs a CUDA GPU (bitsandbytes' 8-bit kernels); "
+                          f"this run's device is {options.device}")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise MissingDependencyError("bitsandbytes", "pip install bitsandbytes", "model argument load_in_8bit")
+    from transformers import BitsAndBytesConfig
+
+    return {"quantization_config": BitsAndBytesConfig(load_in_8bit=True)}
 
 
 class LlavaAdapter(HFVisionAdapter):
@@ -57,7 +113,8 @@ class LlavaAdapter(HFVisionAdapter):
     variant: str
     template: str | None  # None: the processor's chat template
 
-    def load(self, box_format: str | None, frame: str | None, prompt_template: str | None = None) -> None:
+    def load(self, box_format: str | None, frame: str | None, prompt_template: str | None = None,
+             prompt: str | None = None, load_in_8bit: bool = False) -> None:
         import transformers
 
         config = read_config(self.options)
@@ -69,15 +126,19 @@ class LlavaAdapter(HFVisionAdapter):
             )
         self.variant, class_name, format_name = _VARIANTS[config.model_type]
         self.processor = load_processor(self.options)
-        self.model = load_model(getattr(transformers, class_name), self.options)
-        self.box_format = resolve_box_format(format_name, self.default_frame(), box_format, frame)
         image_token = getattr(self.processor, "image_token", "<image>")
         if prompt_template:
             self.template = check_prompt_template(str(prompt_template), image_token)
-        elif getattr(self.processor, "chat_template", None):
-            self.template = None
         else:
-            self.template = family_template(getattr(config.text_config, "model_type", None))
+            self.template = resolve_prompt(prompt, config, self.processor).first_turn
+        self.model_args["prompt"] = "template" if prompt_template else (prompt or "conversation")
+        extra: dict[str, Any] = {}
+        if bool_arg(load_in_8bit, "load_in_8bit"):
+            extra = eight_bit_kwargs(self.options)
+            # bitsandbytes places the weights itself; a quantized model cannot be moved afterwards
+            self.options = dataclasses.replace(self.options, device_map=self.options.device)
+        self.model = load_model(getattr(transformers, class_name), self.options, **extra)
+        self.box_format = resolve_box_format(format_name, self.default_frame(), box_format, frame)
 
     def default_frame(self) -> Frame:
         return PadSquareFrame(color="mean") if self.variant == "1.5" else OriginalFrame()

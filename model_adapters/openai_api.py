@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from typing import TYPE_CHECKING, Any, Sequence
 
 from giqa_harness.boxes.formats import get_format
@@ -136,6 +137,19 @@ class OpenAIChatAdapter(ModelAdapter):
     def prepare_image(self, image: "Image.Image") -> str:
         """The framed image as a data URL (PNG encoding is the costly part; it runs ahead in a worker)."""
         return png_data_url(self.box_format.frame.prepare_image(image))
+
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        """The messages sent, as JSON, each image shown by its size instead of its data URL."""
+        return [json.dumps(self.shown_messages(r), ensure_ascii=False, indent=1) for r in requests]
+
+    def shown_messages(self, request: Request) -> list[dict[str, Any]]:
+        width, height = self.box_format.frame.prepare_image(request.image).size
+        messages = self.request_body(request)["messages"]
+        for message in messages:
+            for part in message["content"] if isinstance(message["content"], list) else ():
+                if part.get("type") == "image_url":
+                    part["image_url"] = {"url": f"<image {width}x{height} png>"}
+        return messages
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         outcomes: list[ChatResult | None] = [self._outcomes.pop(r, None) for r in requests]

@@ -6,10 +6,12 @@ Importing ``mplug_owl2.model`` registers the architecture (``MPLUGOwl2LlamaForCa
 variant) with transformers; the adapter loads it with the harness's load options (dtype, device,
 device_map, attention), the tokenizer with ``use_fast=False`` and the checkpoint's CLIP image
 processor (448 px), as the package's own builder does. Facts from mPLUG-Owl2 (see docs/adapters.md):
-the ``mplug_owl2`` conversation has no system prompt: ``USER: <|image|>{question} ASSISTANT:``, the
-image token directly before the text, answers end with ``</s>``; its evaluation resizes the image to a
-square of its longer side (a squash: the frame is the original image) before the processor, and
-batches left-padded prompts greedily. Its forward also needs per-position *modality indicators*
+its evaluation scripts (``mplug_owl2/evaluate/evaluate_*.py``) prompt ``USER: <|image|>{question}
+ASSISTANT: `` (no system sentence, the image token directly before the text, a space after
+``ASSISTANT:``), resize the image to a square of its longer side (a squash: the frame is the original
+image) before the processor, and decode greedily with one beam; answers end with ``</s>``. Its
+``mplug_owl2`` conversation (``mplug_owl2/conversation.py``) renders the same prompt without the final
+space, which is what training/ fine-tunes on (`CONVERSATION`). Its forward also needs per-position *modality indicators*
 (1 for image features, 0 for text), which the batch decoder pads with 0.
 """
 
@@ -25,9 +27,11 @@ from .embeds_decoding import PromptEmbedding
 from .hf_common import HFLoadOptions, check_prompt_template, model_input_image
 from .llava_shaped import clip_image_processor
 from .package_common import PackageAdapter, load_package_model
+from .prompt_text import decode_prompt
 
 IMAGE = "<|image|>"
-TEMPLATE = "USER: <|image|>{question} ASSISTANT:"
+CONVERSATION = "USER: <|image|>{question} ASSISTANT:"  # the mplug_owl2 conversation's rendering
+TEMPLATE = CONVERSATION + " "  # the evaluation scripts' prompt
 INSTALL = "git clone https://github.com/X-PLUG/mPLUG-Owl && pip install -e ./mPLUG-Owl/mPLUG-Owl2"
 
 
@@ -70,12 +74,18 @@ class Owl2Adapter(PackageAdapter):
     def frame_summary(cls) -> str:
         return "owl2 / original (squashed to 448)"
 
+    def prompt_ids(self, request: Request) -> Any:
+        """The package's tokenization of the prompt, the image as the placeholder id ``-200``."""
+        prompt = owl2_prompt(request.question, self.template)
+        return self.tokenizer_image_token(prompt, self.tokenizer, self.image_token_index, return_tensors="pt")
+
+    def prompt_text(self, request: Request) -> str:
+        return decode_prompt(self.tokenizer, self.prompt_ids(request).tolist(), {self.image_token_index: IMAGE})
+
     def embed_prompt(self, request: Request) -> PromptEmbedding:
         import torch
 
-        prompt = owl2_prompt(request.question, self.template)
-        input_ids = self.tokenizer_image_token(prompt, self.tokenizer, self.image_token_index, return_tensors="pt")
-        input_ids = input_ids[None].to(self.model.device)
+        input_ids = self.prompt_ids(request)[None].to(self.model.device)
         square = model_input_image(request.image, self.image_frame, square=True)  # its resize to the longer side
         pixels = self.process_images([square], self.image_processor).to(self.model.device, dtype=self.model.dtype)
         with torch.inference_mode():

@@ -23,7 +23,7 @@ from giqa_harness.models import ChoiceRequest, ModelAdapter, Request
 from .embeds_decoding import DecodeSettings, PromptEmbedding, decode
 from .hf_common import (
     HFLoadOptions, HFVisionAdapter, _quiet_transformers, cut_at_stops, generation_settings, require_transformers,
-    resolve_box_format,
+    resolve_box_format, with_checkpoint_mean,
 )
 
 
@@ -107,7 +107,8 @@ class PackageAdapter(ModelAdapter):
         self.box_format = self.declare_format(box_format, frame)
         # As for the transformers-native adapters: images are prepared in the box frame unless a
         # fine-tuned model saw another one (``image_frame``).
-        self.image_frame: Frame = parse_frame(str(image_frame)) if image_frame else self.box_format.frame
+        chosen = parse_frame(str(image_frame)) if image_frame else self.box_format.frame
+        self.image_frame: Frame = with_checkpoint_mean(chosen, getattr(self, "image_processor", None))
 
     def _check_family_args(self, family_args: Mapping[str, Any]) -> None:
         """Unknown model arguments fail before anything heavy loads, listing the known ones."""
@@ -133,6 +134,14 @@ class PackageAdapter(ModelAdapter):
     @abstractmethod
     def embed_prompt(self, request: Request) -> PromptEmbedding:
         """One request's input embeddings, built by the family's own code, unpadded."""
+
+    def prompt_text(self, request: Request) -> str | None:
+        """One request's full prompt, decoded from the token ids the family's code embeds (None: the
+        family cannot say). Tokenizing is cheap and deterministic, so it is rendered again on demand."""
+        return None
+
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return [self.prompt_text(r) for r in requests]
 
     @abstractmethod
     def step(self, embeds: Any, attention_mask: Any, position_ids: Any, past: Any, extras: Any) -> tuple[Any, Any]:

@@ -12,11 +12,23 @@ base adapter (``llava`` or ``owl2``), whose prompt, frame and box format apply:
 
 ``pretrained=`` replaces the checkpoint (a local copy, or the ``..._v0.1`` Owl2 preview). The LLaVA
 checkpoints are in the original LLaVA layout: the first use converts them once into a llava-hf folder
-under the harness cache (`llava_shaped.as_llava_hf`; the size of the checkpoint on disk). The ``llava``
-preset prompts with the original conversation (LLaVA's ``llava_v1``: the "curious human" system
-sentence before ``USER: <image>\\n{q} ASSISTANT:``), which Q-Instruct's own evaluation uses; ``prompt_template=`` overrides it. Facts from
-Q-Future/Q-Instruct: its own Q-Bench scripts pass the image to the CLIP processor without padding (a
-centre crop); pass ``frame=center_crop`` to reproduce that instead of the base family's frame.
+under the harness cache (`llava_shaped.as_llava_hf`; the size of the checkpoint on disk).
+
+``protocol=`` picks between what the checkpoints were fine-tuned on and what Q-Instruct's own Q-Bench
+scripts evaluate them with (Q-Future/Q-Instruct; see docs/adapters.md):
+
+- ``trained`` (the default): the ``v1`` conversation on mean-padded squares, as the fine-tuning scripts
+  (``scripts/mplug_owl_2/mix_q_instruct.sh``, ``scripts/llava_v1.5/mix_qinstruct_llava_v1.5_*.sh``:
+  ``--version v1 --image_aspect_ratio pad``) train them: the "curious user" system sentence, then
+  ``USER: <|image|>\\n{q} ASSISTANT:`` (Owl2; its training code puts the image token and a newline
+  before the question) or ``USER: <image>\\n{q} ASSISTANT:`` (LLaVA); boxes read on the padded square.
+- ``eval_script``: the conversation and image of ``eval_scripts/*/eval_qbench_mcq.py``: Owl2's
+  ``mplug_owl2`` conversation (``USER: <|image|>{q} ASSISTANT:``, no system) and LLaVA's ``llava_v1``
+  (the "curious human" system sentence), the image given to the checkpoint's processor as it is, which
+  centre-crops it (448 px for Owl2, 336 for LLaVA). Those LLaVA scripts load the model in 8 bits: add
+  ``load_in_8bit=true`` (CUDA and bitsandbytes) to match that too; it is off by default.
+
+``prompt_template=`` and ``frame=`` still override the protocol's choice.
 """
 
 from __future__ import annotations
@@ -36,6 +48,17 @@ DEFAULT_VARIANT = "owl2-7b"
 LLAVA_V1_TEMPLATE = ("A chat between a curious human and an artificial intelligence assistant. "
                      "The assistant gives helpful, detailed, and polite answers to the human's questions. "
                      "USER: <image>\n{question} ASSISTANT:")
+VICUNA_V1_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+                    "The assistant gives helpful, detailed, and polite answers to the user's questions.")
+PROTOCOLS = ("trained", "eval_script")
+# (family, protocol) -> the base adapter's prompt and frame arguments
+PROTOCOL_ARGS: dict[tuple[str, str], dict[str, str]] = {
+    ("owl2", "trained"): {"prompt_template": VICUNA_V1_SYSTEM + " USER: <|image|>\n{question} ASSISTANT:",
+                          "frame": "pad_square:mean"},
+    ("owl2", "eval_script"): {"prompt_template": "USER: <|image|>{question} ASSISTANT:", "frame": "center_crop"},
+    ("llava", "trained"): {"prompt": "conversation"},  # the llava adapter's default: vicuna_v1, mean-padded
+    ("llava", "eval_script"): {"prompt_template": LLAVA_V1_TEMPLATE, "frame": "center_crop"},
+}
 
 
 def base_adapter(family: str) -> type[ModelAdapter]:
@@ -55,10 +78,14 @@ class QInstructAdapter(ModelAdapter):
     requires = ("mplug_owl2", "torch", "transformers")  # the default variant's needs
     default_box_format = "owl2"
 
-    def __init__(self, variant: str = DEFAULT_VARIANT, pretrained: str | None = None, **base_args: Any) -> None:
+    def __init__(self, variant: str = DEFAULT_VARIANT, pretrained: str | None = None, protocol: str = "trained",
+                 **base_args: Any) -> None:
         if variant not in PRESETS:
             raise ConfigError(f"model 'qinstruct': unknown variant {variant!r}; choose one of {', '.join(PRESETS)}")
+        if protocol not in PROTOCOLS:
+            raise ConfigError(f"model 'qinstruct': protocol={protocol!r} is not one of {', '.join(PROTOCOLS)}")
         family, checkpoint = PRESETS[variant]
+        base_args = {**PROTOCOL_ARGS[(family, protocol)], **base_args}
         pretrained = pretrained or checkpoint
         if family == "llava":  # original LLaVA layout: converted once into a llava-hf folder
             from .hf_common import require_transformers
@@ -66,11 +93,10 @@ class QInstructAdapter(ModelAdapter):
 
             require_transformers("model 'qinstruct'")
             pretrained = as_llava_hf(str(pretrained), base_args.pop("revision", None))
-            base_args.setdefault("prompt_template", LLAVA_V1_TEMPLATE)
-        self.variant, self.family = variant, family
+        self.variant, self.family, self.protocol = variant, family, protocol
         self.delegate = base_adapter(family)(pretrained=pretrained, **base_args)
         self.box_format = self.delegate.box_format
-        self.model_args = {"variant": variant, **dict(getattr(self.delegate, "model_args", {}))}
+        self.model_args = {"variant": variant, "protocol": protocol, **dict(getattr(self.delegate, "model_args", {}))}
 
     @classmethod
     def can_load(cls) -> tuple[bool, str]:
@@ -79,13 +105,20 @@ class QInstructAdapter(ModelAdapter):
 
     @classmethod
     def frame_summary(cls) -> str:
-        return "as the base: owl2 / original (owl2-7b); llava15 / pad_square:mean (llava-*)"
+        return "protocol=trained: owl2 / pad_square:mean (owl2-7b), llava15 / pad_square:mean (llava-*)"
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
         return self.delegate.generate(requests)
 
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return self.delegate.render_prompts(requests)
+
+    def full_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        return self.delegate.full_prompts(requests)
+
     def identity(self) -> dict[str, Any]:
-        return {"model": self.name, "variant": self.variant, "base": self.delegate.identity()}
+        return {"model": self.name, "variant": self.variant, "protocol": self.protocol,
+                "base": self.delegate.identity()}
 
     def close(self) -> None:
         self.delegate.close()

@@ -142,6 +142,10 @@ class VLLMAdapter(ModelAdapter):
         return [{"prompt": build_prompt(self.setup.template, r.question), "multi_modal_data": {"image": image}}
                 for r, image in zip(requests, self.prepared_images(requests))]
 
+    def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
+        """The prompt strings handed to vLLM (which expands the image placeholder itself)."""
+        return [build_prompt(self.setup.template, r.question) for r in requests]
+
     def generate(self, requests: Sequence[Request]) -> list[str]:
         # One SamplingParams per distinct generation_kwargs (a batch normally has one).
         groups: dict[str, list[int]] = {}

@@ -26,7 +26,8 @@ def checkpoint(tmp_path_factory):
 
 
 def test_prompt_has_no_system_sentence_and_the_image_token_right_before_the_question():
-    assert owl2_prompt("Is the dog sharp?") == "USER: <|image|>Is the dog sharp? ASSISTANT:"
+    # mplug_owl2/evaluate/evaluate_*.py end the prompt with a space after ASSISTANT:
+    assert owl2_prompt("Is the dog sharp?") == "USER: <|image|>Is the dog sharp? ASSISTANT: "
 
 
 def test_referring_boxes_are_plain_floats_of_the_original_image():

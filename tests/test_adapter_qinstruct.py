@@ -21,6 +21,8 @@ from giqa_harness.testing.tiny_legacy import build_tiny_clip_tower, build_tiny_o
 
 LLAVA_V1_SYSTEM = ("A chat between a curious human and an artificial intelligence assistant. "
                    "The assistant gives helpful, detailed, and polite answers to the human's questions.")
+VICUNA_V1_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
+                    "The assistant gives helpful, detailed, and polite answers to the user's questions.")
 
 
 @pytest.fixture
@@ -72,9 +74,22 @@ def test_owl2_variant_answers_exactly_as_the_owl2_adapter(fake_packages, tmp_pat
     folder = build_llama_folder(tmp_path / "owl2")
     preset = build_adapter("qinstruct", {"variant": "owl2-7b", "pretrained": str(folder)})
     assert isinstance(preset.delegate, Owl2Adapter) and preset.box_format.name == "owl2"
+    assert preset.box_format.frame.describe() == "pad_square:mean"  # protocol=trained: as it was fine-tuned
     requests = make_requests(preset.box_format)
-    assert preset.generate(requests) == build_adapter("owl2", {"pretrained": str(folder)}).generate(requests)
-    assert preset.identity()["variant"] == "owl2-7b"
+    same = {"prompt_template": f"{VICUNA_V1_SYSTEM} USER: <|image|>\n{{question}} ASSISTANT:",
+            "frame": "pad_square:mean"}
+    assert preset.generate(requests) == build_adapter("owl2", {"pretrained": str(folder), **same}).generate(requests)
+    assert preset.identity()["variant"] == "owl2-7b" and preset.identity()["protocol"] == "trained"
+
+
+@pytest.mark.slow
+def test_owl2_eval_script_protocol_is_the_qbench_conversation_on_the_processors_centre_crop(fake_packages, tmp_path):
+    folder = build_llama_folder(tmp_path / "owl2")
+    preset = build_adapter("qinstruct", {"variant": "owl2-7b", "pretrained": str(folder), "protocol": "eval_script"})
+    assert preset.delegate.template == "USER: <|image|>{question} ASSISTANT:"
+    assert preset.box_format.frame.describe() == "center_crop"
+    with pytest.raises(ConfigError, match="trained, eval_script"):
+        build_adapter("qinstruct", {"variant": "owl2-7b", "pretrained": str(folder), "protocol": "qbench"})
 
 
 @pytest.mark.slow
@@ -83,7 +98,11 @@ def test_llava_variant_converts_the_original_checkpoint_once_and_prompts_like_ll
                                          "max_new_tokens": 6})
     assert isinstance(preset.delegate, LlavaAdapter)
     assert preset.box_format.name == "llava15" and preset.box_format.frame.describe() == "pad_square:mean"
-    assert preset.delegate.prompt("Q?") == f"{LLAVA_V1_SYSTEM} USER: <image>\nQ? ASSISTANT:"
+    assert preset.delegate.prompt("Q?") == f"{VICUNA_V1_SYSTEM} USER: <image>\nQ? ASSISTANT:"  # --version v1
+    scripted = build_adapter("qinstruct", {"variant": "llava-7b", "pretrained": str(original_llava),
+                                           "protocol": "eval_script"})
+    assert scripted.delegate.prompt("Q?") == f"{LLAVA_V1_SYSTEM} USER: <image>\nQ? ASSISTANT:"  # llava_v1
+    assert scripted.box_format.frame.describe() == "center_crop"
     converted = Path(as_llava_hf(str(original_llava)))
     stamp = (converted / "model.safetensors").stat().st_mtime_ns
     again = build_adapter("qinstruct", {"variant": "llava-7b", "pretrained": str(original_llava)})

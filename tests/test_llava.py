@@ -54,7 +54,9 @@ def test_next_checkpoint_selects_the_next_class_and_the_original_frame(llava_nex
 def test_answers_do_not_depend_on_the_batch_size(variant, request, tiny_task, tmp_path):
     folder = request.getfixturevalue(variant)
     task = tiny_task()
-    args = {"pretrained": str(folder), **SHORT}
+    # The short chat-template prompt: behind the long system sentence a random 2-layer model gives every
+    # question the same answer, and the check below would prove nothing.
+    args = {"pretrained": str(folder), "prompt": "chat_template", **SHORT}
     _, one_by_one = run_answers("llava", args, task, tmp_path / "bs1", batch_size=1)
     _, batched = run_answers("llava", args, task, tmp_path / "bs8", batch_size=8)
     assert batched == one_by_one
@@ -73,17 +75,37 @@ def test_llava15_really_pads_the_image_before_the_processor(llava15):
     assert (pixels - cropped).abs().max().item() > 1e-3  # the processor alone would have centre-cropped
 
 
-def test_the_processors_chat_template_renders_the_family_prompt(llava15, llava_next):
-    assert build_adapter("llava", {"pretrained": str(llava15)}).prompt("Q?") == "USER: <image>\nQ? ASSISTANT:"
-    assert build_adapter("llava", {"pretrained": str(llava_next)}).prompt("Q?") == "[INST] <image>\nQ? [/INST]"
+VICUNA_V1 = ("A chat between a curious user and an artificial intelligence assistant. The assistant gives "
+             "helpful, detailed, and polite answers to the user's questions. USER: <image>\nQ? ASSISTANT:")
 
 
-def test_without_a_chat_template_the_family_template_is_used(llava15, tmp_path):
+def test_by_default_both_vicuna_based_variants_use_the_authors_vicuna_v1_conversation(llava15, llava_next):
+    assert build_adapter("llava", {"pretrained": str(llava15)}).prompt("Q?") == VICUNA_V1
+    assert build_adapter("llava", {"pretrained": str(llava_next)}).prompt("Q?") == VICUNA_V1  # a Llama LM
+
+
+def test_prompt_chat_template_renders_the_processors_template(llava15, llava_next):
+    chat = {"prompt": "chat_template"}
+    assert build_adapter("llava", {"pretrained": str(llava15), **chat}).prompt("Q?") == "USER: <image>\nQ? ASSISTANT:"
+    assert build_adapter("llava", {"pretrained": str(llava_next), **chat}).prompt("Q?") == "[INST] <image>\nQ? [/INST]"
+    with pytest.raises(ConfigError, match="conversation, chat_template"):
+        build_adapter("llava", {"pretrained": str(llava15), "prompt": "vicuna"})
+
+
+def test_without_a_chat_template_the_conversation_is_unchanged(llava15, tmp_path):
     bare = tmp_path / "no_template"
     shutil.copytree(llava15, bare)
     (bare / "chat_template.jinja").unlink()
-    adapter = build_adapter("llava", {"pretrained": str(bare)})
-    assert adapter.prompt("Q?") == "USER: <image>\nQ? ASSISTANT:"
+    assert build_adapter("llava", {"pretrained": str(bare)}).prompt("Q?") == VICUNA_V1
+    assert build_adapter("llava", {"pretrained": str(bare), "prompt": "chat_template"}).prompt("Q?") == (
+        "USER: <image>\nQ? ASSISTANT:")  # what checkpoints without a template were always given
+
+
+def test_load_in_8bit_is_refused_off_a_gpu_with_the_reason(llava15):
+    with pytest.raises(ConfigError, match="load_in_8bit needs a CUDA GPU.*device is cpu"):
+        build_adapter("llava", {"pretrained": str(llava15), "load_in_8bit": True})
+    with pytest.raises(ConfigError, match="load_in_8bit"):
+        build_adapter("llava", {"pretrained": str(llava15), "load_in_8bit": "yes please"})
 
 
 def test_mistral_based_next_uses_the_inst_template():

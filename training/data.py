@@ -154,14 +154,17 @@ class PromptRenderer:
     """Prompt and answer pieces of a conversation, rendered as the adapter renders a single question.
 
     With a ``template`` (holding ``image_token`` and ``{question}``) it is the first turn's prompt and,
-    without its image marker, every later turn's; otherwise ``processor``'s chat template renders the
-    messages (what the llava adapter does when the checkpoint ships one).
+    without its image marker, every later turn's; ``system`` (the conversation's system sentence) comes
+    once, before the first turn, joined by a space. Otherwise ``processor``'s chat template renders the
+    messages (the llava adapter's ``prompt=chat_template``).
     """
 
-    def __init__(self, eos_token: str, image_token: str, template: str | None = None, processor: Any = None) -> None:
+    def __init__(self, eos_token: str, image_token: str, template: str | None = None, processor: Any = None,
+                 system: str = "") -> None:
         if template is None and processor is None:
             raise ValueError("a PromptRenderer needs a template or a processor with a chat template")
         self.eos, self.image_token, self.template, self.processor = eos_token, image_token, template, processor
+        self.system = system
 
     def pieces(self, turns: Sequence[Turn]) -> list[tuple[str, str]]:
         """(prompt piece, answer piece) per turn; the pieces concatenate to the whole text."""
@@ -173,7 +176,8 @@ class PromptRenderer:
     def _template_pieces(self, turns: Sequence[Turn]) -> list[tuple[str, str]]:
         assert self.template is not None
         later = self.template.replace(self.image_token + "\n", "").replace(self.image_token, "")
-        return [((self.template if i == 0 else later).replace("{question}", t.question), self._end(" " + t.answer))
+        first = f"{self.system} {self.template}" if self.system else self.template
+        return [((first if i == 0 else later).replace("{question}", t.question), self._end(" " + t.answer))
                 for i, t in enumerate(turns)]
 
     def _render(self, messages: list[dict[str, Any]], add_generation_prompt: bool) -> str:

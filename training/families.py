@@ -2,7 +2,8 @@
 
 Each family mirrors its evaluation adapter so that fine-tuning sees exactly what evaluation shows:
 the same image preparation (`model_input_image` of model_adapters.hf_common, in the same frame) and
-the same prompt (the processor's chat template, else the family template of model_adapters.llava).
+the same prompt (model_adapters.llava's `resolve_prompt`: by default the authors' conversation, system
+sentence included; the processor's chat template with ``model.prompt: chat_template``).
 
 - ``llava``: LLaVA-1.5 (``LlavaForConditionalGeneration``) and LLaVA-1.6/NeXT
   (``LlavaNextForConditionalGeneration``), told apart by the checkpoint's ``model_type``.
@@ -77,7 +78,7 @@ def load_llava(recipe: Recipe, dtype: str) -> LoadedBase:
     from giqa_harness.model_adapters.hf_common import (
         HFLoadOptions, load_processor, model_input_image, read_config, require_transformers, with_checkpoint_mean,
     )
-    from giqa_harness.model_adapters.llava import family_template
+    from giqa_harness.model_adapters.llava import resolve_prompt
 
     require_transformers("training a LLaVA model")
     m = recipe.model
@@ -99,11 +100,10 @@ def load_llava(recipe: Recipe, dtype: str) -> LoadedBase:
         PadSquareFrame(color="mean") if variant == "llava" else OriginalFrame())
     frame = with_checkpoint_mean(chosen, processor.image_processor)
     image_token = getattr(processor, "image_token", "<image>")
-    template = None if getattr(processor, "chat_template", None) else family_template(
-        getattr(config.text_config, "model_type", None))
+    prompt = resolve_prompt(m.prompt, config, processor)  # as the llava adapter prompts by default
     encoder = ExampleEncoder(
         processor=processor,
-        renderer=PromptRenderer(processor.tokenizer.eos_token, image_token, template, processor),
+        renderer=PromptRenderer(processor.tokenizer.eos_token, image_token, prompt.turn, processor, prompt.system),
         prepare_image=functools.partial(model_input_image, frame=frame, square=variant == "llava"),
         box_format=box_text_format(recipe.data.box_text),
         max_length=recipe.data.max_length,
@@ -113,5 +113,5 @@ def load_llava(recipe: Recipe, dtype: str) -> LoadedBase:
         model.model.vision_tower.requires_grad_(False)
     pad = processor.tokenizer.pad_token_id
     return LoadedBase(model=model, preprocessors=(processor,), encoder=encoder, loss=answer_token_loss, family="llava",
-                      image_frame=frame.describe(), prompt_template=template,
+                      image_frame=frame.describe(), prompt_template=prompt.first_turn,
                       pad_token_id=int(pad if pad is not None else processor.tokenizer.eos_token_id))

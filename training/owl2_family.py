@@ -1,7 +1,9 @@
 """mPLUG-Owl2 through its own ``mplug_owl2`` package (not on the package index; imported lazily).
 
-Mirrors the owl2 adapter: prompt ``USER: <|image|>{question} ASSISTANT:`` (later turns without the
-image marker, every answer ending with ``</s>``, as the package's own conversation template does),
+Mirrors the owl2 adapter: prompt ``USER: <|image|>{question} ASSISTANT:`` (the package's
+``mplug_owl2`` conversation; later turns without the image marker, every answer ending with ``</s>``).
+Its evaluation scripts add a space after ``ASSISTANT:``, which the answer's own leading space replaces
+here, so the checkpoint records this template and the ``giqa`` adapter prompts with it exactly;
 the image squashed to a square in the adapter's frame and run through the package's
 ``process_images`` with the checkpoint's CLIP image processor (448 px), the text tokenized by the
 package's ``tokenizer_image_token`` (the image becomes the placeholder id -200, which the model
@@ -84,7 +86,7 @@ def owl2_answer_loss(model: Any, batch: dict[str, Any]) -> Any:
 def load_owl2(recipe: Recipe, dtype: str) -> LoadedBase:
     from giqa_harness.model_adapters.hf_common import HFLoadOptions
     from giqa_harness.model_adapters.llava_shaped import clip_image_processor
-    from giqa_harness.model_adapters.owl2 import IMAGE, INSTALL, TEMPLATE
+    from giqa_harness.model_adapters.owl2 import CONVERSATION, IMAGE, INSTALL
     from giqa_harness.model_adapters.package_common import load_package_model, require_package
 
     require_package("mplug_owl2", INSTALL, "training an mPLUG-Owl2 model (recipe model.family: owl2)")
@@ -109,7 +111,7 @@ def load_owl2(recipe: Recipe, dtype: str) -> LoadedBase:
     encoder = Owl2Encoder(
         tokenize=functools.partial(_tokenize, tokenizer_image_token, tokenizer, IMAGE_TOKEN_INDEX),
         image_token_index=IMAGE_TOKEN_INDEX,
-        renderer=PromptRenderer(tokenizer.eos_token, IMAGE, TEMPLATE),
+        renderer=PromptRenderer(tokenizer.eos_token, IMAGE, CONVERSATION),
         pixels=functools.partial(owl2_pixels, frame=frame, image_processor=image_processor,
                                  process_images=process_images),
         box_format=box_text_format(recipe.data.box_text),
@@ -118,7 +120,8 @@ def load_owl2(recipe: Recipe, dtype: str) -> LoadedBase:
     # The package pads with the unknown token when the tokenizer has no pad token (its train.py).
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.unk_token_id
     return LoadedBase(model=model, preprocessors=(tokenizer, image_processor), encoder=encoder, loss=owl2_answer_loss,
-                      family="owl2", image_frame=frame.describe(), prompt_template=None, pad_token_id=int(pad))
+                      family="owl2", image_frame=frame.describe(), prompt_template=CONVERSATION,
+                      pad_token_id=int(pad))
 
 
 def _tokenize(tokenizer_image_token: Callable[..., Any], tokenizer: Any, image_token_index: int,

@@ -33,6 +33,7 @@ from giqa_harness.errors import ConfigError
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
 FAMILIES = ("llava", "owl2")
+PROMPTS = ("conversation", "chat_template")  # model_adapters.llava.PROMPT_MODES (not imported: no torch here)
 KINDS = ("both", "des", "vqa")
 MIXED_PRECISION = ("auto", "bf16", "fp16", "no")
 LR_SCHEDULERS = ("cosine", "linear", "constant_with_warmup")
@@ -43,7 +44,8 @@ class ModelSection:
     """The base model. ``family`` ``llava`` covers LLaVA-1.5 and LLaVA-1.6/NeXT (told apart by the
     checkpoint's config). ``image_frame`` is how images are prepared before the processor (e.g.
     ``pad_square:mean`` for LLaVA-1.5); None means the base family adapter's default. Boxes in the
-    answers always refer to the original image, as annotate/ writes them."""
+    answers always refer to the original image, as annotate/ writes them. ``prompt`` (LLaVA only):
+    ``conversation`` (the authors' conversation, the llava adapter's default) or ``chat_template``."""
 
     family: str = ""
     base: str = ""
@@ -52,6 +54,7 @@ class ModelSection:
     gradient_checkpointing: bool = False
     trust_remote_code: bool = False
     attn_implementation: str | None = None
+    prompt: str = "conversation"
 
 
 @dataclass
@@ -298,6 +301,7 @@ def validate(recipe: Recipe) -> None:
             parse_frame(m.image_frame)
         except ConfigError as exc:
             raise ConfigError(f"{src}: field model.image_frame: {exc}") from None
+    _choice(m.prompt, PROMPTS, f"{src}: field model.prompt")
     _choice(d.kinds, KINDS, f"{src}: field data.kinds")
     _choice(t.mixed_precision, MIXED_PRECISION, f"{src}: field train.mixed_precision")
     _choice(t.lr_scheduler, LR_SCHEDULERS, f"{src}: field train.lr_scheduler")

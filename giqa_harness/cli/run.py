@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no_progress", action="store_true",
                    help="no progress bars or status lines (nor transformers' own loading bars)")
     p.add_argument("--json", action="store_true", help="print the whole results document as JSON")
+    p.add_argument("--dry_run", action="store_true",
+                   help="print the full prompts of the first --limit docs (default 3) per task; generate nothing")
     return p
 
 
@@ -98,6 +100,11 @@ def main(argv: Sequence[str], command: str = "run") -> int:
         use_cache=not args.no_cache,
         progress=not args.no_progress,
     )
+    if args.dry_run:
+        from ..prompt_preview import preview_prompts
+
+        preview_prompts(config, sys.stdout)
+        return 0
     try:
         results = evaluate(config)
     except KeyboardInterrupt:
