@@ -363,9 +363,16 @@ class HFVisionAdapter(ModelAdapter):
 
     def prompt_texts(self, inputs: Mapping[str, Any]) -> list[str]:
         """The full prompt of each row, decoded from the encoded ``input_ids`` (padding left out)."""
-        from .prompt_text import decode_batch_prompts, image_token_markers
+        from .prompt_text import decode_batch_prompts
 
-        return decode_batch_prompts(self.processor.tokenizer, inputs, image_token_markers(self.processor))
+        tokenizer = getattr(self.processor, "tokenizer", self.processor)  # a processor, or a bare tokenizer
+        return decode_batch_prompts(tokenizer, inputs, self.prompt_markers())
+
+    def prompt_markers(self) -> dict[int, str]:
+        """Image placeholder ids shown once per run in a full prompt: the processor's image token."""
+        from .prompt_text import image_token_markers
+
+        return image_token_markers(self.processor)
 
     def render_prompts(self, requests: Sequence[Request]) -> list[str | None]:
         return list(self.prompt_texts(self.encode(requests)))

@@ -32,6 +32,7 @@ from .hf_common import (
 )
 
 DEFAULT_TEMPLATE = "<grounding> Question: {question} Answer:"
+IMAGE_EMBEDDINGS = "<image embeddings>"  # how a full prompt shows the 64 positions the image fills
 _EPS = 1e-6
 
 
@@ -115,6 +116,15 @@ class Kosmos2Adapter(HFVisionAdapter):
                           for b in source.boxes if isinstance(b, Box)] or None)
         pieces.append(request.question[cursor:])
         return "".join(pieces), boxes
+
+    def prompt_texts(self, inputs: Any) -> list[str]:
+        """The positions ``image_embeds_position_mask`` marks hold placeholder ids that the image
+        embeddings replace; they are shown once, as `IMAGE_EMBEDDINGS`."""
+        from .prompt_text import decode_batch_prompts
+
+        ids = inputs["input_ids"].clone()
+        ids[inputs["image_embeds_position_mask"].bool()] = -1
+        return decode_batch_prompts(self.processor.tokenizer, {**inputs, "input_ids": ids}, {-1: IMAGE_EMBEDDINGS})
 
     def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
         texts, bboxes = [], []

@@ -328,6 +328,9 @@ class LlavaShapedAdapter(HFVisionAdapter):
     def prompt(self, question: str) -> str:
         """The family's whole prompt for one question, image placeholder expanded."""
 
+    def prompt_markers(self) -> dict[int, str]:
+        return {int(self.processor.convert_tokens_to_ids(IMAGE_PATCH)): IMAGE_PATCH}
+
     def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
         batch = self.processor([self.prompt(r.question) for r in requests], return_tensors="pt", padding=True)
         images = [model_input_image(r.image, self.image_frame, square=True) for r in requests]
@@ -341,7 +344,9 @@ class LlavaShapedAdapter(HFVisionAdapter):
         stops = [*self.family_stops, *task_stops]
         if self.family_stops:  # end rows early at the family's separator instead of running to max_new_tokens
             gen_kwargs.update(stop_strings=list(self.family_stops), tokenizer=self.processor)
-        inputs = self.to_device(self.encode(requests))
+        encoded = self.encode(requests)
+        self.record_prompts(requests, self.prompt_texts(encoded))
+        inputs = self.to_device(encoded)
         with torch.inference_mode():
             output = self.model.generate(**inputs, **gen_kwargs)
         texts = self.decode(output[:, inputs["input_ids"].shape[1]:])
