@@ -1,10 +1,22 @@
-"""Fake ``mplug_owl2.model``: a decoder whose forward needs per-position modality indicators."""
+"""Fake ``mplug_owl2.model``: a decoder whose forward needs per-position modality indicators.
+
+Like the package's model it also trains: ``forward(input_ids, attention_mask, labels, images)`` splices
+each right-padded row's image features in place of its placeholder and returns the mean cross-entropy
+over the target labels, and ``save_pretrained`` writes a folder ``from_pretrained`` loads back whole.
+"""
 
 from __future__ import annotations
 
-import torch
+from pathlib import Path
+from types import SimpleNamespace
 
-from fake_multimodal import FakeMultimodalLM
+import torch
+from transformers import LlamaForCausalLM
+
+from fake_multimodal import IMAGE_TOKEN_INDEX, FakeMultimodalLM
+
+EXTRAS = "fake_owl2_extras.pt"  # the image projection and modality shift, which the Llama files do not hold
+IGNORE_INDEX = -100
 
 LOADS: list[dict] = []
 
@@ -39,7 +51,46 @@ class MPLUGOwl2LlamaForCausalLM(FakeMultimodalLM):
     @classmethod
     def from_pretrained(cls, path, **kwargs):
         LOADS.append({"path": path, **kwargs})
-        return cls(path)
+        model = cls(path)
+        extras = Path(path) / EXTRAS
+        if extras.is_file():
+            state = torch.load(extras)
+            model.vision.load_state_dict(state["vision"])
+            with torch.no_grad():
+                model.decoder.visual_shift.copy_(state["visual_shift"])
+        return model
+
+    def save_pretrained(self, folder, state_dict=None, safe_serialization=True):
+        lm = LlamaForCausalLM(self.config)
+        lm.model, lm.lm_head = self.model, self.lm_head
+        lm.save_pretrained(folder, safe_serialization=safe_serialization)
+        torch.save({"vision": self.vision.state_dict(), "visual_shift": self.decoder.visual_shift.detach()},
+                   Path(folder) / EXTRAS)
+
+    def forward(self, input_ids, attention_mask, labels, images, return_dict=True):
+        rows = []
+        for i in range(input_ids.shape[0]):
+            n = int(attention_mask[i].sum())  # rows are right-padded
+            ids = input_ids[i:i + 1, :n]
+            embeds, modality = self.splice(ids, images[i:i + 1])
+            at = int((ids[0] == IMAGE_TOKEN_INDEX).nonzero()[0])
+            extra = embeds.shape[0] - n + 1
+            row_labels = torch.cat([labels[i, :at], torch.full((extra,), IGNORE_INDEX), labels[i, at + 1:n]])
+            rows.append((embeds, modality, row_labels))
+        length = max(r[0].shape[0] for r in rows)
+        hidden = rows[0][0].shape[1]
+        embeds = torch.zeros(len(rows), length, hidden, dtype=rows[0][0].dtype)
+        modality = torch.zeros(len(rows), length, dtype=torch.long)
+        targets = torch.full((len(rows), length), IGNORE_INDEX)
+        mask = torch.zeros(len(rows), length, dtype=torch.long)
+        for i, (e, m, l) in enumerate(rows):
+            embeds[i, :len(e)], modality[i, :len(m)], targets[i, :len(l)], mask[i, :len(e)] = e, m, l, 1
+        out = self.decoder(inputs_embeds=embeds, modality_indicators=modality, attention_mask=mask, position_ids=None,
+                           past_key_values=None, use_cache=False)
+        logits = self.lm_head(out.last_hidden_state)
+        loss = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]),
+                                                 targets[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX)
+        return SimpleNamespace(loss=loss, logits=logits)
 
     def get_model(self) -> torch.nn.Module:
         return self.decoder
