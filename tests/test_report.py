@@ -141,3 +141,14 @@ def test_the_report_repeats_a_runs_box_warnings(tmp_path, tiny_task):
                        log_samples=True, progress=False, bootstrap=0))
     html = build_report([load_run(out)])
     assert '<ul class="box-warnings"><li class="warn">spam_task: box counts: 5.0 predicted vs 1.0' in html
+
+
+def test_the_full_prompt_is_shown_on_demand_and_escaped(run_dir):
+    assert "full prompt" not in build_report([load_run(run_dir)])  # replay sends no prompt
+    samples = next(run_dir.glob("samples_*.jsonl"))
+    row = json.loads(samples.read_text())
+    row["full_prompt"] = "SYSTEM. USER: <image>\nDescribe the quality. ASSISTANT:"
+    samples.write_text(json.dumps(row) + "\n")
+    html = build_report([load_run(run_dir)])
+    assert ('<details class="prompt"><summary>full prompt</summary>'
+            "<pre>SYSTEM. USER: &lt;image&gt;\nDescribe the quality. ASSISTANT:</pre></details>") in html

@@ -128,7 +128,16 @@ def sample_column(run: Run, row: dict[str, Any], image_key: str) -> str:
                  + _boxes(row.get("reference_groundings") or [], REF_COLOUR)
                  + _boxes((row.get("parsed") or {}).get("groundings") or [], PRED_COLOUR))
     return (f'<div class="run"><h4>{escape(run.label)}</h4>{overlay(image_key, boxes)}{body}'
-            f'<table class="scores">{score_html}</table></div>')
+            f'<table class="scores">{score_html}</table>{full_prompt_block(row)}</div>')
+
+
+def full_prompt_block(row: dict[str, Any]) -> str:
+    """The text the model was given, folded away until asked for (absent from older logs)."""
+    prompt = row.get("full_prompt")
+    if not isinstance(prompt, str):
+        return ""
+    return f'<details class="prompt"><summary>full prompt</summary><pre>{escape(prompt)}</pre></details>'
+
 
 
 def _score_text(value: Any) -> str:

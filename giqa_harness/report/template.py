@@ -33,6 +33,7 @@ table.scores{font-size:12px;border-collapse:collapse}table.scores td{padding:0 8
 table.metrics{font-size:12px;border-collapse:collapse;background:#fff;margin:4px 0}
 table.metrics td,table.metrics th{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
 tr.incomplete td{background:#fff4e5}.na{color:#888}.problems{color:#b00020}
+details.prompt{font-size:12px;margin-top:4px}details.prompt pre{white-space:pre-wrap;background:#f4f4f4;padding:4px;margin:2px 0}
 </style></head><body>
 <h1>$title</h1>
 <ul>$runs</ul>
