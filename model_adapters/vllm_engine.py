@@ -6,8 +6,8 @@ A preset gives the family's prompt template, box format and frame; each can be o
 
 | preset | prompt template | box format / frame |
 |---|---|---|
-| ``llava-1.5`` | ``USER: <image>\\n{question} ASSISTANT:`` | ``llava15`` / ``pad_square:mean`` |
-| ``llava-next`` (Vicuna) | ``USER: <image>\\n{question} ASSISTANT:`` | ``llava16`` / ``original`` |
+| ``llava-1.5`` | ``vicuna_v1``: system sentence, ``USER: <image>\\n{question} ASSISTANT:`` | ``llava15`` / ``pad_square:mean`` |
+| ``llava-next`` (Vicuna) | ``vicuna_v1`` as 1.5 | ``llava16`` / ``original`` |
 | ``llava-next-mistral`` | ``[INST] <image>\\n{question} [/INST]`` | ``llava16`` / ``original`` |
 | ``qwen2-vl`` | Qwen's chat turns around ``<|vision_start|><|image_pad|><|vision_end|>{question}`` | ``qwen2_vl`` / ``original`` |
 
@@ -37,9 +37,10 @@ from giqa_harness.llm.vllm_backend import VLLM_INSTALL, engine_options, import_v
 from giqa_harness.models import ChoiceRequest, ModelAdapter, Request, bool_arg
 
 from .hf_common import DEFAULT_MAX_NEW_TOKENS, check_prompt_template, model_input_image
+from .llava import MISTRAL_TEMPLATE as MISTRAL
+from .llava import VICUNA_SYSTEM, VICUNA_TEMPLATE
 
-VICUNA = "USER: <image>\n{question} ASSISTANT:"
-MISTRAL = "[INST] <image>\n{question} [/INST]"
+VICUNA = f"{VICUNA_SYSTEM} {VICUNA_TEMPLATE}"  # the authors' vicuna_v1 conversation, as the llava adapter
 QWEN2_VL = ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
             "<|vision_start|><|image_pad|><|vision_end|>{question}<|im_end|>\n<|im_start|>assistant\n")
 

@@ -145,3 +145,16 @@ def test_a_family_format_is_rendered_in_questions_and_parsed_in_answers(tmp_path
     assert "<|box_start|>" in referring and "<0, 59>" not in referring  # the question speaks Qwen's syntax
     rows = {r["doc_id"]: r for r in map(json.loads, (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines())}
     assert rows["d1"]["parsed"]["groundings"] == [{"phrase": "sky", "boxes": [pytest.approx([0.275, 0.275, 0.725, 0.725])]}]
+
+
+def test_the_full_prompt_is_the_messages_sent_with_each_image_named_by_its_size(tmp_path, tiny_task):
+    task = tiny_task()
+    with ChatServer(vlm) as server:
+        run(server, task, tmp_path / "run", frame="pad_square:white", system="Mark boxes.")
+    rows = {r["doc_id"]: r for r in map(json.loads, (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines())}
+    assert json.loads(rows["d1"]["full_prompt"]) == [
+        {"role": "system", "content": "Mark boxes."},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "<image 64x64 png>"}},
+                                     {"type": "text", "text": "Describe and evaluate the quality of the image."}]},
+    ]
+    assert "base64" not in (tmp_path / "run" / f"samples_{task}.jsonl").read_text()

@@ -16,10 +16,16 @@ from giqa_harness.testing.fake_vllm import install_fake_vllm
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 
 
+def rows_full_prompts(folder, task):
+    return [json.loads(line)["full_prompt"] for line in (folder / f"samples_{task}.jsonl").read_text().splitlines()]
+
+
 def test_presets_render_each_familys_prompt():
     question = "Is the {sky} [0.10, 0.20, 0.90, 0.50] over-exposed?"
-    assert build_prompt(PRESETS["llava-1.5"].template, question) == f"USER: <image>\n{question} ASSISTANT:"
-    assert build_prompt(PRESETS["llava-next"].template, question) == f"USER: <image>\n{question} ASSISTANT:"
+    vicuna_v1 = ("A chat between a curious user and an artificial intelligence assistant. The assistant gives "
+                 f"helpful, detailed, and polite answers to the user's questions. USER: <image>\n{question} ASSISTANT:")
+    assert build_prompt(PRESETS["llava-1.5"].template, question) == vicuna_v1
+    assert build_prompt(PRESETS["llava-next"].template, question) == vicuna_v1
     assert build_prompt(PRESETS["llava-next-mistral"].template, question) == f"[INST] <image>\n{question} [/INST]"
     assert build_prompt(PRESETS["qwen2-vl"].template, question) == (
         "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n"
@@ -83,7 +89,9 @@ def test_engine_receives_framed_images_templated_prompts_and_greedy_params(tmp_p
     inputs, params = engine.calls[0]
     assert (params.temperature, params.max_tokens, params.stop) == (0.0, 33, ["</s>"])
     first = inputs[0]
-    assert first["prompt"].startswith("USER: <image>\nDescribe") and first["prompt"].endswith(" ASSISTANT:")
+    assert first["prompt"].startswith("A chat between") and first["prompt"].endswith("image. ASSISTANT:")
+    assert "USER: <image>\nDescribe" in first["prompt"]
+    assert rows_full_prompts(tmp_path / "run", task)[0] == first["prompt"]  # what vLLM was handed
     image = first["multi_modal_data"]["image"]
     assert image.width == image.height and image.getpixel((0, 0)) == (255, 255, 255)  # padded white, square
     rows = [json.loads(line) for line in (tmp_path / "run" / f"samples_{task}.jsonl").read_text().splitlines()]

@@ -10,8 +10,8 @@ Input, as annotate/ writes it (LLaVA's training format)::
 not escape it. ``kind`` (``des``, ``vqa_yn``, ``vqa_w`` or ``vqa``) is optional unless the recipe keeps
 one kind only. Turns alternate human/gpt; every gpt turn is a target.
 
-Text: each turn's prompt is rendered exactly as the adapter renders a question (the processor's chat
-template when the checkpoint has one, else the family template), the answer follows it and ends with
+Text: each turn's prompt is rendered exactly as the adapter renders a question (the family's
+conversation, system sentence before the first turn, or the processor's chat template), the answer follows it and ends with
 the tokenizer's end-of-sequence token (so the model learns to stop). The whole text is tokenized once
 and a token is a target when its character span lies inside an answer; the processor then expands the
 one image token into the model's image tokens, which are never targets. Boxes stay plain text in the
