@@ -206,11 +206,15 @@ def test_the_first_turn_is_exactly_what_the_adapter_sends(tiny, tmp_path):
 @pytest.mark.slow
 def test_long_samples_are_truncated_but_never_inside_the_image(tiny, tmp_path):
     path = write_set(tmp_path, [record("a")])
-    example = load(tiny, path, "data.max_length=40" if tiny[0] == "llava" else "data.max_length=100").encoder.encode(
-        read_conversations([path])[0])
-    assert len(example["input_ids"]) == (40 if tiny[0] == "llava" else 100)
+    encoder = load(tiny, path).encoder
+    whole = encoder.encode(read_conversations([path])[0])["input_ids"]
+    past_image = int((whole == encoder.image_token_id).nonzero().max()) + 1
+    limit = past_image + 4  # after the image, before the end of the answer
+    assert limit < len(whole)
+    example = load(tiny, path, f"data.max_length={limit}").encoder.encode(read_conversations([path])[0])
+    assert example["input_ids"].tolist() == whole[:limit].tolist()
     with pytest.raises(DatasetError, match="data.max_length"):
-        load(tiny, path, "data.max_length=8").encoder.encode(read_conversations([path])[0])
+        load(tiny, path, f"data.max_length={past_image - 2}").encoder.encode(read_conversations([path])[0])
 
 
 @pytest.mark.slow

@@ -42,7 +42,7 @@ def test_inputs_match_the_adapter_and_only_answers_are_targets(tmp_path, monkeyp
         from mplug_owl2 import mm_utils
         from mplug_owl2.constants import IMAGE_TOKEN_INDEX
 
-        from giqa_harness.model_adapters.owl2 import owl2_prompt
+        from giqa_harness.model_adapters.owl2 import CONVERSATION, owl2_prompt
         from giqa_harness.training.families import load_base
 
         base = load_base(owl2_recipe(tmp_path, build_llama_folder(tmp_path / "owl2")), "float32")
@@ -51,8 +51,10 @@ def test_inputs_match_the_adapter_and_only_answers_are_targets(tmp_path, monkeyp
     finally:
         forget_fake_packages()
     ids, labels = example["input_ids"].tolist(), example["labels"].tolist()
-    # The first turn is what the adapter sends: the package's tokenization of its prompt.
-    prompt = mm_utils.tokenizer_image_token(owl2_prompt("Describe the quality."), tokenizer, IMAGE_TOKEN_INDEX)
+    # The first turn is what the adapter sends with the template training records (the mplug_owl2
+    # conversation): the package's tokenization of its prompt.
+    prompt = mm_utils.tokenizer_image_token(owl2_prompt("Describe the quality.", CONVERSATION), tokenizer,
+                                            IMAGE_TOKEN_INDEX)
     first_target = next(i for i, label in enumerate(labels) if label != IGNORE_INDEX)
     assert ids[:first_target] == list(prompt)
     assert ids.count(IMAGE_TOKEN_INDEX) == 1 and labels[ids.index(IMAGE_TOKEN_INDEX)] == IGNORE_INDEX
@@ -68,7 +70,7 @@ def test_inputs_match_the_adapter_and_only_answers_are_targets(tmp_path, monkeyp
     assert [tokenizer.decode(r).strip() for r in runs] == [f"{a}</s>" for _, a in TURNS]
     # The image went through the package's own processing, squashed to a square of its longer side.
     assert mm_utils.CALLS[-1] == (64, 64) and tuple(example["images"].shape) == (3, 32, 32)
-    assert (base.family, base.image_frame, base.prompt_template) == ("owl2", "original", None)
+    assert (base.family, base.image_frame, base.prompt_template) == ("owl2", "original", CONVERSATION)
 
 
 def test_the_packages_mean_loss_becomes_a_sum_over_answer_tokens():
