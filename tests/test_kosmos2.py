@@ -96,3 +96,23 @@ def test_a_zero_width_box_stays_in_the_cell_it_touches():
     from transformers.models.kosmos2.processing_kosmos2 import coordinate_to_patch_index
 
     assert coordinate_to_patch_index(processor_box((0.525, 0.625, 0.525, 0.625)), 32) == (20 * 32 + 16,) * 2
+
+
+@pytest.mark.slow
+def test_decoding_blocks_repeated_trigrams_as_its_grounding_evaluation_unless_the_task_says_otherwise(kosmos2,
+                                                                                                   monkeypatch):
+    adapter = build_adapter("kosmos2", {"pretrained": str(kosmos2), **SHORT})
+    seen = []
+    original = adapter.model.generate
+
+    def spy(**kwargs):
+        seen.append({k: kwargs.get(k) for k in ("no_repeat_ngram_size", "num_beams", "do_sample")})
+        return original(**kwargs)
+
+    monkeypatch.setattr(adapter.model, "generate", spy)
+    request = referring_request(adapter, "Describe the quality.")
+    adapter.generate([request])
+    adapter.generate([Request(**{**request.__dict__, "generation_kwargs": {"no_repeat_ngram_size": 0}})])
+    assert seen == [{"no_repeat_ngram_size": 3, "num_beams": 1, "do_sample": False},
+                    {"no_repeat_ngram_size": 0, "num_beams": 1, "do_sample": False}]
+    assert adapter.identity()["generation"] == {"no_repeat_ngram_size": 3}  # cached answers of other decoding stay apart

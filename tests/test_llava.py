@@ -108,6 +108,20 @@ def test_load_in_8bit_is_refused_off_a_gpu_with_the_reason(llava15):
         build_adapter("llava", {"pretrained": str(llava15), "load_in_8bit": "yes please"})
 
 
+def test_load_in_8bit_on_a_gpu_without_bitsandbytes_says_what_to_install(monkeypatch):
+    import importlib.util
+    from types import SimpleNamespace
+
+    from giqa_harness.errors import MissingDependencyError
+    from giqa_harness.model_adapters.llava import eight_bit_kwargs
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "bitsandbytes" else real_find_spec(name, *a))
+    with pytest.raises(MissingDependencyError, match="pip install bitsandbytes"):
+        eight_bit_kwargs(SimpleNamespace(device="cuda:0"))
+
+
 def test_mistral_based_next_uses_the_inst_template():
     from giqa_harness.model_adapters.llava import family_template
 
