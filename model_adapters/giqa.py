@@ -10,8 +10,10 @@ A checkpoint folder from training/ holds the base family's usual files plus ``gi
 
 ``frame`` is what the numbers of its answers describe: the original image, because annotate/ writes
 every box on the original image. ``image_frame`` is how images were prepared for training (null: the
-base adapter's default); the adapter prepares them the same way. ``prompt_template`` null means the
-checkpoint's own chat template. Model arguments given on the command line override the file.
+base adapter's default); the adapter prepares them the same way. ``prompt_template`` is the exact
+single-question prompt training rendered (training/ writes it); null, in older checkpoints, means the
+checkpoint's own chat template (a llava base then gets ``prompt=chat_template``). Model arguments given
+on the command line override the file.
 """
 
 from __future__ import annotations
