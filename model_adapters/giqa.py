@@ -12,8 +12,8 @@ A checkpoint folder from training/ holds the base family's usual files plus ``gi
 every box on the original image. ``image_frame`` is how images were prepared for training (null: the
 base adapter's default); the adapter prepares them the same way. ``prompt_template`` is the exact
 single-question prompt training rendered (training/ writes it); null, in older checkpoints, means the
-checkpoint's own chat template (a llava base then gets ``prompt=chat_template``). Model arguments given
-on the command line override the file.
+checkpoint's own chat template (a llava base then gets ``prompt=chat_template``; an owl2 base the
+``mplug_owl2`` conversation it was trained on). Model arguments given on the command line override the file.
 """
 
 from __future__ import annotations
@@ -122,9 +122,13 @@ class GiqaAdapter(ModelAdapter):
         from_file = {"box_format": self.info.box_format, "frame": self.info.frame,
                      "image_frame": self.info.image_frame, "prompt_template": self.info.prompt_template}
         args = {**{k: v for k, v in from_file.items() if v is not None}, **model_args}
-        if self.info.base == "llava" and self.info.prompt_template is None:
-            # null has always meant the checkpoint's chat template (what training rendered then)
-            args.setdefault("prompt", "chat_template")
+        if self.info.prompt_template is None:  # an older checkpoint: what training rendered then
+            if self.info.base == "llava":
+                args.setdefault("prompt", "chat_template")
+            else:
+                from .owl2 import CONVERSATION
+
+                args.setdefault("prompt_template", CONVERSATION)
         base_cls = base_adapter_class(self.info.base)
         try:
             self.inner = base_cls(pretrained=str(folder), **args)

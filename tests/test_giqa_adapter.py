@@ -84,3 +84,19 @@ def test_a_base_whose_adapter_is_missing_is_a_clear_error(tmp_path, monkeypatch)
     monkeypatch.setattr(plugins, "registry", lambda: SimpleNamespace(models={}, plugins={"owl2": failed}))
     with pytest.raises(ModelLoadError, match="'owl2' model adapter.*mplug_owl2"):
         GiqaAdapter(pretrained=str(tmp_path))
+
+
+@pytest.mark.slow
+def test_an_older_owl2_entrant_without_a_recorded_prompt_gets_the_conversation_it_was_trained_on(tmp_path,
+                                                                                               monkeypatch):
+    from family_fakes import build_llama_folder, forget_fake_packages, use_fake_packages
+
+    use_fake_packages(monkeypatch)
+    try:
+        folder = build_llama_folder(tmp_path / "owl2")
+        GiqaCheckpointInfo(base="owl2").write(folder)
+        adapter = build_adapter("giqa", {"pretrained": str(folder)})
+    finally:
+        forget_fake_packages()
+    # not the owl2 adapter's eval-script default, whose prompt ends with a space
+    assert adapter.inner.template == "USER: <|image|>{question} ASSISTANT:"
