@@ -17,11 +17,11 @@ space, which is what training/ fine-tunes on (`CONVERSATION`). Its forward also 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from giqa_harness.boxes.frames import Frame, OriginalFrame
 from giqa_harness.hookspecs import hookimpl
-from giqa_harness.models import Request
+from giqa_harness.models import ChoiceRequest, Request
 
 from .embeds_decoding import PromptEmbedding
 from .hf_common import HFLoadOptions, check_prompt_template, model_input_image
@@ -81,6 +81,16 @@ class Owl2Adapter(PackageAdapter):
 
     def prompt_text(self, request: Request) -> str:
         return decode_prompt(self.tokenizer, self.prompt_ids(request).tolist(), {self.image_token_index: IMAGE})
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        # A scored answer brings its own leading space (``ASSISTANT: The quality of the image is``), so
+        # the evaluation scripts' trailing space would double it: score after the prompt without it.
+        template = self.template
+        self.template = template.rstrip()
+        try:
+            return super().score_choices(requests)
+        finally:
+            self.template = template
 
     def embed_prompt(self, request: Request) -> PromptEmbedding:
         import torch

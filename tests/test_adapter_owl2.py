@@ -94,3 +94,17 @@ def test_prompt_template_override_needs_the_image_token(checkpoint, fake_package
     assert adapter.template == "<|image|>Q: {question} A:"
     with pytest.raises(ConfigError, match="<|image|>"):
         build_adapter("owl2", {"pretrained": str(checkpoint), "prompt_template": "Q: {question} A:"})
+
+
+@pytest.mark.slow
+def test_choices_are_scored_after_the_prompt_without_its_trailing_space(checkpoint, fake_packages):
+    from giqa_harness.model_adapters.owl2 import CONVERSATION, TEMPLATE
+    from giqa_harness.models import ChoiceRequest
+
+    default = build_adapter("owl2", {"pretrained": str(checkpoint)})
+    conversation = build_adapter("owl2", {"pretrained": str(checkpoint), "prompt_template": CONVERSATION})
+    request = make_requests(default.box_format, n=1)[0]
+    choices = [ChoiceRequest(request, " The quality of the image is", (" good", " poor"))]
+    # "ASSISTANT: The quality ...", never "ASSISTANT:  The quality ..."
+    assert default.score_choices(choices) == conversation.score_choices(choices)
+    assert default.template == TEMPLATE  # generation keeps the eval scripts' prompt
