@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import IO, Any
 
-from .datasets import load_docs
 from .evaluator import Evaluator, RunConfig, build_request
 from .prefetch import load_image
 
@@ -21,13 +20,16 @@ DEFAULT_LIMIT = 3  # docs per task when --limit is not given
 
 def preview_prompts(config: RunConfig, out: IO[str], adapter: Any = None) -> int:
     """Print the full prompt of the first ``config.limit`` docs of every task; returns how many."""
-    limit = DEFAULT_LIMIT if config.limit is None else config.limit
+    limit = DEFAULT_LIMIT if config.limit is None else config.limit  # a fraction works too
     evaluator = Evaluator(replace(config, limit=limit, use_cache=False, judge=None, output_path=None),
                           adapter=adapter)
     shown = 0
     try:
         for task in evaluator.tasks:
-            items = evaluator.prepare(task, load_docs(task, limit))
+            if task.scoring:  # its requests are built by giqa_harness/score/, not as sample prompts
+                out.write(f"=== {task.name}: a score task; its prompts are not previewed\n\n")
+                continue
+            items = evaluator.prepare(task, evaluator.docs[task.name])
             for item in items:
                 header = f"=== {task.name} · {item.doc.doc_id}"
                 if item.failure is not None:
