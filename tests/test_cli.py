@@ -68,6 +68,16 @@ def test_a_closed_pipe_ends_quietly(monkeypatch):
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert main(["list", "formats"]) == 141
 
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], []])
+def test_a_closed_pipe_ends_quietly_for_the_top_level_help_too(monkeypatch, args):
+    class ClosedPipe(io.StringIO):  # `giqa-harness --help | head -1`
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(args) == 141
+
 def test_unknown_task_is_a_clear_error_with_close_matches():
     result = run("--model", "replay", "--tasks", "giqa_dse")
     assert result.returncode == 2

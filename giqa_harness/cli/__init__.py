@@ -52,6 +52,23 @@ def unknown_command(word: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        # The reader went away (`giqa-harness list models | head`, `giqa-harness --help | head`): stop
+        # quietly, as shell tools do, and point stdout at /dev/null so the interpreter's final flush does
+        # not raise again.
+        try:
+            fd = sys.stdout.fileno()
+        except (OSError, ValueError):  # stdout is not a real file (tests, notebooks)
+            return 141
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
+
+
+def _dispatch(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(usage())
         return 0
@@ -77,14 +94,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)  # commands that can resume (run, annotate) say how themselves
         return 130
-    except BrokenPipeError:
-        # The reader went away (`giqa-harness list models | head`): stop quietly, as shell tools do, and
-        # point stdout at /dev/null so the interpreter's final flush does not raise again.
-        try:
-            fd = sys.stdout.fileno()
-        except (OSError, ValueError):  # stdout is not a real file (tests, notebooks)
-            return 141
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, fd)
-        os.close(devnull)
-        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
