@@ -19,6 +19,8 @@ from .box_checks import run_warnings
 from .box_checks import table_lines as box_table_lines
 from .errors import DatasetError
 from .metrics.coverage import entry_coverage, entry_notes
+from .score.summary import answered_and_failed
+from .score.summary import table_lines as score_table_lines
 
 # (column title, task side, metric name, digits) in the order of Table 5.
 COLUMNS: list[tuple[str, str, str, int]] = [
@@ -264,7 +266,8 @@ def format_run_table(results: dict[str, Any]) -> str:
             lines.append(f"{task}  FAILED: {res['error']}")
             continue
         n_docs = res.get("n_samples", res["n_scored"] + res["n_failed"])
-        lines.append(f"{task}  ({res['n_scored']} of {n_docs} docs answered, {res['n_failed']} failed)")
+        answered, failed = answered_and_failed(res)
+        lines.append(f"{task}  ({answered} of {n_docs} docs answered, {failed} failed)")
         width = max([len(m.get("label") or n) for n, m in res["metrics"].items()] + [6])
         for name, m in res["metrics"].items():
             label = (m.get("label") or name).ljust(width)
@@ -279,6 +282,7 @@ def format_run_table(results: dict[str, Any]) -> str:
             for note in entry_notes(m):
                 lines.append(f"{' ' * (width + 4)}{note['kind']}: {note['text']}")
         lines.extend(box_table_lines(res))
+        lines.extend(score_table_lines(res))
         if res.get("failures"):
             for failure in res["failures"][:5]:
                 lines.append(f"  failed {failure['doc_id']}: {failure['reason']}")

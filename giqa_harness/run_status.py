@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .metrics.coverage import entry_coverage
+from .score.summary import level_unreadable
 
 EXIT_PROBLEMS = 1  # the run finished and wrote its outputs, but some numbers are missing
 
@@ -45,6 +46,12 @@ def _no_scored_sample(res: Mapping[str, Any]) -> str:
         return "no scored sample: the task has no docs to score"
     failures = res.get("failures") or []
     first = f" (first: {failures[0]['reason']})" if failures else ""
+    unreadable = level_unreadable(res)
+    if unreadable:  # answers that were generated, but give no score
+        causes = [f"{unreadable} answers unreadable"]
+        if n - unreadable:
+            causes.append(f"{n - unreadable} failed to generate")
+        return f"no scored sample: all {n} docs failed ({', '.join(causes)}){first}"
     return f"no scored sample: all {n} docs failed to generate{first}"
 
 
