@@ -162,17 +162,22 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
     failed = sum(r.get("n_failed", 0) for r in results.get("results", {}).values())
     if failed:
         notes.append(f"{failed} failed samples")
-    model = results.get("model", {})
     if method is None:
-        args = model.get("model_args", {}) or {}
-        pretrained = args.get("pretrained") or args.get("path")
-        method = model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
+        method = method_name(results)
     tasks = ",".join(t for t in sides.values() if t)
     synthetic = any(t.startswith(SYNTH_PREFIX) for t in sides.values() if t)
     if synthetic:
         notes.append(SYNTH_NOTE)
     return Row("run", method, cells, intervals, "; ".join([tasks] + notes + metric_notes), metric_notes,
                run_warnings(results, [sides["des"], sides["vqa"]]), synthetic=synthetic)
+
+
+def method_name(results: dict[str, Any]) -> str:
+    """A run's default name in every layout: the adapter, and the checkpoint's folder name if any."""
+    model = results.get("model", {})
+    args = model.get("model_args", {}) or {}
+    pretrained = args.get("pretrained") or args.get("path")
+    return model.get("model", "?") + (f" ({Path(str(pretrained)).name})" if pretrained else "")
 
 
 def _box_count_cell(task_result: dict[str, Any], digits: int) -> str:
@@ -200,8 +205,10 @@ def finished_runs(paths: Iterable[str | Path], names: list[str] | None = None
 
 def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, reference: bool = False,
                des_task: str | None = None, vqa_task: str | None = None, complete_only: bool = False,
-               extended: bool = False) -> list[Row]:
-    """One row per run (after the paper's rows with ``reference``)."""
+               extended: bool = False, skipped: list[str] | None = None) -> list[Row]:
+    """One row per run (after the paper's rows with ``reference``). A run with neither a DES nor a VQA
+    task (only score or multiple-choice tasks) is left out, with a line in ``skipped``: an all-empty row
+    would read as a run whose metrics were not computed."""
     paths = list(paths)
     names = names or []
     if names and len(names) != len(paths):  # a name beside the wrong run is worse than none
@@ -209,6 +216,11 @@ def build_rows(paths: Iterable[str | Path], names: list[str] | None = None, refe
     rows = published_rows() if reference else []
     for i, path in enumerate(paths):
         results = load_results(path)
+        if not des_task and not vqa_task and not any(side_tasks(results).values()):
+            if skipped is not None:
+                skipped.append(f"{path}: no *_des or *_vqa task (it has: {', '.join(results.get('results', {})) or 'none'}), "
+                               "left out; score and multiple-choice tasks: --layout score / --layout mcq")
+            continue
         try:
             rows.append(run_row(results, names[i] if i < len(names) else None, des_task, vqa_task, complete_only,
                                 extended))

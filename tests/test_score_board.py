@@ -58,3 +58,32 @@ def test_the_cli_keeps_table5_by_default_and_offers_the_layouts(tmp_path, capsys
     assert capsys.readouterr().out.splitlines()[0] == ",".join(header())
     assert main(["leaderboard", str(run), "--layout", "score", "--no_ci"]) == 0
     assert capsys.readouterr().out.splitlines() == ["Method,koniq10k SRCC,koniq10k PLCC,Note", "llava,0.5000,0.5500,"]
+
+
+def test_a_value_computed_on_part_of_its_samples_shows_its_coverage_and_complete_only_drops_it(tmp_path):
+    run = _run(tmp_path / "a", "classical", "generated", [("giqa_synth_score", "level"), ("giqa_synth_mcq", "mcq")])
+    doc = json.loads((run / "results.json").read_text())
+    # 10 of 100 answers were unreadable: SRCC is over 90 (coverage as score_rows writes it)
+    doc["results"]["giqa_synth_score"]["metrics"]["srcc"] = {**_metric(0.5, 0.4, 0.6, 90), "failed": 10}
+    doc["results"]["giqa_synth_mcq"]["breakdown"]["type"]["what"] = {**_metric(0.5, 0.3, 0.7, 8), "failed": 2}
+    (run / "results.json").write_text(json.dumps(doc))
+    _, [row] = board.build("score", [run])
+    assert row.cells["giqa_synth_score SRCC"] == "0.5000* (90/100)" and row.cells["giqa_synth_score PLCC"] == "0.5500*"
+    _, [row] = board.build("score", [run], complete_only=True)
+    assert row.cells["giqa_synth_score SRCC"] == "" and row.cells["giqa_synth_score PLCC"] == "0.5500*"
+    assert "giqa_synth_score SRCC left out: incomplete (90/100 scored)" in row.note
+    _, [row] = board.build("mcq", [run], complete_only=True)
+    assert row.cells["type: what"] == "" and "type: what left out: incomplete (8/10 scored)" in row.note
+
+
+def test_a_run_without_a_task_of_the_layout_is_left_out_with_a_line(tmp_path, capsys):
+    scores = _run(tmp_path / "scores", "classical", "generated", [("giqa_synth_score", "level")])
+    mcq = _run(tmp_path / "mcq", "classical", "generated", [("giqa_synth_mcq", "mcq")])
+    skipped: list[str] = []
+    _, rows = board.build("score", [scores, mcq], skipped=skipped)
+    assert [r.cells.get("giqa_synth_score SRCC") for r in rows] == ["0.5000*"]
+    assert skipped == [f"{mcq}: no level-scoring task (it has: giqa_synth_mcq), left out of this layout"]
+    # and the default layout leaves out a run with only score tasks instead of printing an empty row
+    assert main(["leaderboard", str(scores), "--markdown"]) == 0
+    out, err = capsys.readouterr()
+    assert "| run |" not in out and f"{scores}: no *_des or *_vqa task (it has: giqa_synth_score)" in err

@@ -39,17 +39,20 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
         print(f"giqa-harness leaderboard: warning: {line}", file=sys.stderr)
     if args.results and not paths:
         raise DatasetError("none of the given folders holds a results.json")
+    left_out: list[str] = []  # runs without a task of this layout
     if args.layout == "table5":
         rows = build_rows(paths, names, args.reference, args.des_task, args.vqa_task, args.complete_only,
-                          args.extended)
+                          args.extended, left_out)
         markdown = to_markdown(rows, with_ci=not args.no_ci, extended=args.extended) if args.markdown else ""
         csv_text = to_csv(rows, with_ci=not args.no_ci, extended=args.extended)
     else:  # score or multiple-choice tasks (giqa_harness/score/board.py)
         from ..score import board
 
-        columns, rows = board.build(args.layout, paths, names)
+        columns, rows = board.build(args.layout, paths, names, args.complete_only, left_out)
         markdown = board.to_markdown(columns, rows, with_ci=not args.no_ci) if args.markdown else ""
         csv_text = board.to_csv(columns, rows, with_ci=not args.no_ci)
+    for line in left_out:
+        print(f"giqa-harness leaderboard: warning: {line}", file=sys.stderr)
     if args.markdown:
         print(markdown)
     if args.output:
