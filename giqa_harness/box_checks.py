@@ -91,7 +91,8 @@ def warnings(counts: dict[str, Any] | None, syntax: dict[str, Any] | None) -> li
         out.append(
             f"declared syntax: no answer holds a box in the declared format {syntax['declared']!r}, but answers "
             f"hold boxes in {formats}; nothing was scored from those formats: if one is the model's syntax, "
-            "declare it (e.g. --model_args box_format=NAME) and rescore"
+            "run again with --model_args box_format=NAME (logged answers need no model: rescore RUN_DIR "
+            "--to_replay FILE, then --model replay --model_args path=FILE,box_format=NAME)"
         )
     return out
 

@@ -63,6 +63,8 @@ def test_answers_in_another_syntax_than_declared_are_named_but_not_scored(tmp_pa
     on_disk = json.loads((tmp_path / "out" / "results.json").read_text())
     assert on_disk["results"][task]["box_checks"] == result["box_checks"]
     assert any("declared syntax" in w for w in run_warnings(on_disk))
+    # The advice is one that works: rescore keeps the run's declared format, a replay can declare another.
+    assert "and rescore" not in table and "--to_replay FILE, then --model replay" in table
 
 
 def test_the_declared_syntax_raises_no_warning(tmp_path, tiny_task):
