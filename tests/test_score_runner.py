@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from giqa_harness.boxes.formats import get_format
-from giqa_harness.errors import ConfigError
+from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.evaluator import Evaluator, RunConfig, evaluate
 from giqa_harness.models import ChoiceRequest, ModelAdapter, Request
 from giqa_harness.testing.bench import task_plugin
@@ -93,6 +93,25 @@ def test_without_choice_scoring_the_task_is_answered_by_generation_and_says_so(s
     assert (coverage["applicable"], coverage["scored"], coverage["failed_metric"]) == (6, 5, 1)
     assert not coverage["complete"] and result["metrics"]["srcc"]["notes"][0]["kind"] == "incomplete"
     assert "plcc_logistic" in result["metrics"]
+
+
+class Unreachable(Words):
+    """An endpoint that cannot be reached: its client's breaker has tripped."""
+
+    name = "score_unreachable"
+    calls = 0
+
+    def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        type(self).calls += 1
+        raise EndpointUnreachableError("cannot reach http://127.0.0.1:9/v1: connection refused")
+
+
+def test_a_dead_endpoint_fails_the_task_once_instead_of_failing_every_request(score_task):
+    Unreachable.calls = 0
+    result = _run(Unreachable(), "tiny_score", batch_size=2)
+    # as a grounding task records it: the task failed, with the cause; no request-by-request retries
+    assert "EndpointUnreachableError: cannot reach http://127.0.0.1:9/v1" in result["error"]
+    assert Unreachable.calls == 1
 
 
 def test_asking_for_likelihood_from_a_generation_only_model_is_an_error(score_task):

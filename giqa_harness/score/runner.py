@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from ..cache import cache_key
 from ..docs import Doc
-from ..errors import ConfigError, GiqaError
+from ..errors import ConfigError, EndpointUnreachableError, GiqaError
 from ..metrics.base import MetricResult, bootstrap_ci
 from ..metrics.coverage import Coverage, coverage_notes
 from ..models import ChoiceRequest, ChoiceScoringUnsupported, Request
@@ -105,14 +105,14 @@ def score_choices(ev: "Evaluator", task: "TaskConfig", items: list["Prepared"],
             continue
         try:
             scores = dict(zip(batch, _checked(ev.adapter, requests)))
-        except ChoiceScoringUnsupported:
-            raise
+        except (ChoiceScoringUnsupported, EndpointUnreachableError):
+            raise  # as for generation: a dead endpoint fails the task, asking request by request would not help
         except Exception:
             scores = {}
             for i, request in zip(batch, requests):
                 try:
                     scores[i] = _checked(ev.adapter, [request])[0]
-                except ChoiceScoringUnsupported:
+                except (ChoiceScoringUnsupported, EndpointUnreachableError):
                     raise
                 except Exception as exc:
                     items[i].failure = f"model error: {type(exc).__name__}: {exc}"
