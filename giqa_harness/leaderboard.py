@@ -246,6 +246,17 @@ def to_csv(rows: list[Row], with_ci: bool = True, extended: bool = False) -> str
     return buf.getvalue()
 
 
+def markdown_cells(row: Row, titles: list[str], with_ci: bool) -> list[str]:
+    """A row's Markdown cells in every layout: ``–`` for an empty cell, the interval after the value."""
+    cells = []
+    for title in titles:
+        value = row.cells.get(title, "") or "–"
+        if with_ci and row.intervals.get(title):
+            value += f" {row.intervals[title]}"
+        cells.append(value)
+    return cells
+
+
 def to_markdown(rows: list[Row], with_ci: bool = False, extended: bool = False) -> str:
     """The table; a row with box warnings gets a ``(!)`` after its method and the warnings below."""
     titles = column_titles(extended)
@@ -253,12 +264,7 @@ def to_markdown(rows: list[Row], with_ci: bool = False, extended: bool = False) 
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     mark = any(r.synthetic for r in rows) and any(r.group != "run" for r in rows)
     for row in rows:
-        cells = []
-        for t in titles:
-            value = row.cells.get(t, "") or "–"
-            if with_ci and row.intervals.get(t):
-                value += f" {row.intervals[t]}"
-            cells.append(value)
+        cells = markdown_cells(row, titles, with_ci)
         method = row.method + (" (!)" if row.box_warnings else "") + (" ¹" if mark and row.synthetic else "")
         lines.append("| " + " | ".join([row.group, method, *cells]) + " |")
     # The table has no Note column: what qualifies a value, and box warnings, are listed under it.

@@ -16,7 +16,7 @@ import io
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..leaderboard import Row, load_results, method_name
+from ..leaderboard import Row, load_results, markdown_cells, method_name
 from ..metrics.coverage import entry_coverage
 
 LAYOUTS = ("score", "mcq")
@@ -130,13 +130,7 @@ def to_markdown(columns: list[str], rows: list[Row], with_ci: bool = False) -> s
     head = ["Method", *columns, "Note"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
-        cells = []
-        for c in columns:
-            value = row.cells.get(c, "") or "–"
-            if with_ci and row.intervals.get(c):
-                value += f" {row.intervals[c]}"
-            cells.append(value)
-        lines.append("| " + " | ".join([row.method, *cells, row.note]) + " |")
+        lines.append("| " + " | ".join([row.method, *markdown_cells(row, columns, with_ci), row.note]) + " |")
     return "\n".join(lines)
 
 
