@@ -24,7 +24,7 @@ from giqa_harness.boxes.formats.grid import GridFormat
 from giqa_harness.boxes.geometry import Box
 from giqa_harness.boxes.grounded import GroundedText, Grounding
 
-# Three are public (shared/reference/metrics.md): the second on its own and followed by a sentence
+# Three are public (the paper's examples): the second on its own and followed by a sentence
 # asking for positions (that sentence's wording is ours), and the first. The other twelve are ours.
 QUESTION_POOL: tuple[str, ...] = (
     "Describe and evaluate the quality of the image.",

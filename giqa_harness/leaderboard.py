@@ -54,7 +54,7 @@ NA = "N/A"
 SYNTH_PREFIX = "giqa_synth"
 SYNTH_NOTE = "giqa_synth: the embedded synthetic bench, not comparable with the paper's GIQA-Bench rows"
 
-# The published Table 5 of the Grounding-IQA paper (shared/reference/metrics.md), for reference rows.
+# The published Table 5 of the Grounding-IQA paper (also in docs/metrics.md), for reference rows.
 _PUBLISHED = """\
 General|LLaVA-v1.5-7B|N/A|N/A|2.82|47.00|N/A|N/A|0.4444|0.5167|0.4733
 General|LLaVA-v1.5-13B|N/A|N/A|3.00|49.00|N/A|N/A|0.3888|0.5250|0.4433

@@ -2,7 +2,7 @@
 
 A frame's coordinates are normalized to the frame's own image (the padded square, the crop, ...).
 Formats turn their numbers into frame coordinates (dividing by a scale or by ``frame_size``); the
-frame turns those into a `Box` of the original image. See shared/reference/box-formats.md.
+frame turns those into a `Box` of the original image. See docs/formats.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The annotation pipeline's detector loads it through exactly the calls that load
 ``IDEA-Research/grounding-dino-tiny`` (``AutoProcessor`` + ``from_pretrained``), so tests exercise the
 real preprocessing, forward pass and post-processing without a model hub. Weights are random but
-seeded: boxes are meaningless yet deterministic. Recipe constraints (shared/reference/environment.md):
+seeded: boxes are meaningless yet deterministic. Recipe constraints (transformers 5):
 ``d_model`` divisible by 32, ``decoder_layers >= 2``, and a ``BertTokenizer(vocab={...})`` (transformers
 5 ignores ``vocab_file=``).
 """

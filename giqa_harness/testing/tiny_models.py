@@ -3,8 +3,8 @@
 Tests, benchmarks and training/ use them to exercise the real loading, preprocessing and generation
 paths without a model hub: each builder writes a folder that ``AutoProcessor.from_pretrained`` and the
 family's ``*ForConditionalGeneration.from_pretrained`` load exactly as they load a published checkpoint.
-The weights are random (seeded), so answers are gibberish but deterministic. Recipes follow
-shared/reference/environment.md (transformers 5.x).
+The weights are random (seeded), so answers are gibberish but deterministic. Recipes target
+transformers 5.x.
 """
 
 from __future__ import annotations
