@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from giqa_harness.metrics.coverage import (
-    GENERATION, MAX_CAUSES, METRIC, Coverage, coverage_notes, entry_coverage, entry_notes, group_causes, is_complete,
+    GENERATION, MAX_CAUSES, METRIC, Coverage, coverage_notes, entry_coverage, entry_notes, group_causes,
 )
 
 
@@ -54,13 +54,13 @@ def test_round_trip_through_results_json():
 def test_results_written_before_coverage_are_read_from_n_and_failed():
     old = {"value": 0.5, "n": 26, "failed": 34}
     assert entry_coverage(old) == Coverage(60, 26, failed_metric=34)
-    assert not is_complete(old)
+    assert not entry_coverage(old).complete
     assert entry_notes(old)[0]["text"].startswith("34 of 60 failed")
-    assert is_complete({"value": 0.5, "n": 100}) and entry_notes({"value": 0.5, "n": 100}) == []
+    assert entry_coverage({"value": 0.5, "n": 100}).complete and entry_notes({"value": 0.5, "n": 100}) == []
 
 
 def test_notes_of_other_checks_sit_beside_the_coverage():
     entry = {"value": 0.4, "n": 2, "failed": 0, "coverage": Coverage.count(2, 2).to_json(),
              "notes": [{"kind": "box_spam", "text": "12 boxes per answer on average"}]}
-    assert is_complete(entry)
+    assert entry_coverage(entry).complete
     assert entry_notes(entry) == [{"kind": "box_spam", "text": "12 boxes per answer on average"}]

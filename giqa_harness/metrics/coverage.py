@@ -136,8 +136,3 @@ def entry_notes(entry: Mapping[str, Any]) -> list[dict[str, str]]:
         cov = entry_coverage(entry)
         notes = coverage_notes(cov) if cov is not None else []
     return [{"kind": str(n.get("kind", "note")), "text": str(n["text"])} for n in notes]
-
-
-def is_complete(entry: Mapping[str, Any]) -> bool:
-    cov = entry_coverage(entry)
-    return cov is None or cov.complete
