@@ -134,6 +134,10 @@ def run_row(results: dict[str, Any], method: str | None = None, des_task: str | 
     intervals: dict[str, str] = {}
     notes = []
     metric_notes: list[str] = []
+    for side, task in sides.items():  # a failed task's columns are empty: say why, under the table too
+        error = results["results"].get(task, {}).get("error") if task else None
+        if error:
+            metric_notes.append(f"{side.upper()} task {task} failed: {error}")
     for title, side, metric, digits in COLUMNS + (EXTENDED_COLUMNS if extended else []):
         task = sides[side]
         if metric == BOX_COUNTS:

@@ -171,3 +171,15 @@ def test_extended_adds_the_box_columns_after_table5s(tmp_path, capsys):
     assert extended["DES Tag-P"] == "0.4012" and extended["DES Tag-F1"] == "0.4545"
     assert extended["DES mIoU (penalized)"] == "0.4451" and extended["DES boxes/answer (pred / ref)"] == "2.47 / 1.89"
     assert extended["VQA Tag-P"] == "" and extended["VQA boxes/answer (pred / ref)"] == ""  # not in this file
+
+
+def test_a_failed_task_says_so_under_the_table_instead_of_reading_as_not_computed(tmp_path):
+    path = results_file(tmp_path / "r.json")
+    doc = json.loads(path.read_text())
+    doc["results"]["giqa_des"] = {"error": "EndpointUnreachableError: cannot reach http://x/v1", "n_failed": 4,
+                                  "metrics": {}}
+    path.write_text(json.dumps(doc))
+    [row] = build_rows([path])
+    assert row.cells["DES mIoU"] == "" and row.cells["Acc(Y)"] == "0.4111"
+    md = to_markdown([row])
+    assert "- ferret (Ferret-7B): DES task giqa_des failed: EndpointUnreachableError: cannot reach http://x/v1" in md
