@@ -152,3 +152,23 @@ def test_the_full_prompt_is_shown_on_demand_and_escaped(run_dir):
     html = build_report([load_run(run_dir)])
     assert ('<details class="prompt"><summary>full prompt</summary>'
             "<pre>SYSTEM. USER: &lt;image&gt;\nDescribe the quality. ASSISTANT:</pre></details>") in html
+
+
+def test_a_run_whose_every_task_failed_is_named_as_such_not_as_unlogged(tmp_path):
+    from giqa_harness.errors import DatasetError
+
+    out = tmp_path / "dead"
+    out.mkdir()
+    error = "EndpointUnreachableError: cannot reach http://127.0.0.1:9/v1: connection refused"
+    (out / "results.json").write_text(json.dumps({
+        "model": {"model": "openai"}, "config": {"log_samples": True},
+        "results": {"giqa_synth_des": {"error": error, "n_failed": 2, "metrics": {}}}}))
+    with pytest.raises(DatasetError, match="every task of this run failed") as info:
+        load_run(out)
+    assert "--log_samples" not in str(info.value) and "connection refused" in str(info.value)
+
+
+def test_a_run_is_labelled_as_the_leaderboard_names_it(run_dir):
+    from giqa_harness.leaderboard import load_results, method_name
+
+    assert load_run(run_dir).label == method_name(load_results(run_dir)) == "replay (answers.jsonl)"

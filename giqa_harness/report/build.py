@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import DatasetError
-from ..leaderboard import load_results, side_tasks
+from ..leaderboard import load_results, method_name, side_tasks
 from ..output import read_jsonl
 from .charts import bars_svg, radar_svg
 from .summary import summary_html
@@ -53,11 +53,15 @@ def load_run(folder: str | Path, label: str | None = None) -> Run:
         if log.is_file():
             samples[task] = read_jsonl(log)
     if not samples:
+        tasks = results.get("results", {})
+        failed = [(name, r["error"]) for name, r in tasks.items() if r.get("error")]
+        if tasks and len(failed) == len(tasks):  # logged or not, a failed task leaves no samples to show
+            name, error = failed[0]
+            raise DatasetError(f"{folder}: every task of this run failed, so it has no samples to show "
+                               f"(first: {name}: {error})")
         raise DatasetError(f"{folder} has no samples_<task>.jsonl: run the evaluation with --log_samples")
-    model = results.get("model", {})
-    pretrained = (model.get("model_args") or {}).get("pretrained")
-    label = label or model.get("model", folder.name) + (f" ({Path(str(pretrained)).name})" if pretrained else "")
-    return Run(folder, results, samples, label)
+    named = (results.get("model") or {}).get("model")
+    return Run(folder, results, samples, label or (method_name(results) if named else folder.name))
 
 
 def image_data_url(path: str, max_side: int) -> str | None:
