@@ -84,3 +84,19 @@ def test_a_broken_task_file_in_a_registered_folder_breaks_nothing_else(tmp_path,
     assert main(["--model", "replay", "--tasks", "cycle_b"]) == 2
     err = capsys.readouterr().err
     assert "task 'cycle_b' cannot be loaded" in err and "include cycle" in err and "unknown task" not in err
+
+
+def test_a_score_tasks_truncated_image_is_found_as_a_grounding_tasks_is(tmp_path, capsys):
+    data = tmp_path / "kadid"
+    (data / "images").mkdir(parents=True)
+    Image.new("RGB", (16, 12), (90, 90, 90)).save(data / "images" / "whole.png")
+    noisy = Image.effect_noise((64, 64), 80).convert("RGB")
+    noisy.save(tmp_path / "noisy.png")
+    cut = (tmp_path / "noisy.png").read_bytes()
+    (data / "images" / "cut.png").write_bytes(cut[: len(cut) // 2])
+    (data / "dmos.csv").write_text("dist_img,ref_img,dmos,var\nwhole.png,ref.png,3.1,0.1\ncut.png,ref.png,2.2,0.1\n")
+    path = tmp_path / "score.yaml"
+    path.write_text(f"task: score_check_task\ndataset: {{path: {data}}}\nscoring: {{kind: level, loader: kadid10k}}\n")
+    assert main(["validate", "--data", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"image {data / 'images' / 'cut.png'} cannot be decoded" in out and "whole.png" not in out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import GiqaError
@@ -13,7 +12,9 @@ if TYPE_CHECKING:
 
 def scoring_problems(task: "TaskConfig", check_data: bool) -> list[str]:
     """The scoring block's mistakes, and with ``check_data`` the records' and images' (all named)."""
+    from ..image_checks import image_problems
     from .loaders import load_items
+    from .runner import as_doc
     from .spec import read_spec
 
     try:
@@ -26,5 +27,5 @@ def scoring_problems(task: "TaskConfig", check_data: bool) -> list[str]:
         records = load_items(task, spec.loader, spec.loader_args)
     except GiqaError as exc:
         return [str(exc)]
-    missing = [r.image for r in records if not Path(r.image).is_file()]
-    return [f"{len(missing)} images missing, e.g. {missing[0]}"] if missing else []
+    # The same check as a grounding task's: every image exists and decodes to the last pixel.
+    return image_problems([as_doc(r, spec) for r in records])
