@@ -6,7 +6,7 @@ import pytest
 
 from giqa_harness.boxes.geometry import Box
 from giqa_harness.metrics.base import MetricContext, compute_metric
-from giqa_harness.metrics.tag_recall import TagRecall, exact_similarity, recalled_counts
+from giqa_harness.metrics.tag_recall import TagRecall, exact_similarity, matching_predictions
 from giqa_harness.testing.samples import grounded, sample
 
 SKY = Box(0.0, 0.0, 0.5, 0.5)
@@ -23,7 +23,8 @@ EXACT = {"similarity": "exact"}
 def counts(predicted, references, **options):
     pred = grounded("", predicted).groundings
     ref = grounded("", references).groundings
-    return recalled_counts([(pred, ref)], exact_similarity, **options)[0]
+    [per_reference] = matching_predictions([(pred, ref)], exact_similarity, **options)
+    return sum(1 for hits in per_reference if hits), len(per_reference)  # (recalled, references)
 
 
 def test_recall_needs_both_overlap_and_a_similar_phrase():

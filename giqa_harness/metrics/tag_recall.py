@@ -105,19 +105,6 @@ def matching_predictions(
             for per_reference in candidates]
 
 
-def recalled_counts(
-    samples_groundings: Sequence[tuple[Sequence[Grounding], Sequence[Grounding]]],
-    similarity: PairSimilarity,
-    iou_threshold: float = 0.5,
-    similarity_threshold: float = 0.5,
-    multi_box: str = "union",
-) -> list[tuple[int, int]]:
-    """Per sample ``(recalled reference groundings, reference groundings)`` from its
-    ``(predicted groundings, reference groundings)``."""
-    matches = matching_predictions(samples_groundings, similarity, iou_threshold, similarity_threshold, multi_box)
-    return [(sum(1 for hits in per_reference if hits), len(per_reference)) for per_reference in matches]
-
-
 class TagRecall(Metric):
     name = "tag_recall"
     option_defaults = DEFAULTS
