@@ -76,3 +76,13 @@ def test_lmms_scoring_equals_giqa_harness_on_the_same_answers(tmp_path, tiny_tas
         expected = ours[metric]["value"]
         assert (math.isnan(value) and expected is None) or value == expected, metric
     assert lmms_values["acc_y"] == 0.5 and lmms_values["miou"] > 0
+
+
+def test_a_score_task_is_refused_rather_than_exported_as_grounding_questions(tmp_path):
+    import pytest
+
+    from giqa_harness.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="giqa_synth_score, giqa_synth_mcq: score and multiple-choice tasks"):
+        export_lmms_tasks(tmp_path / "lmms", ["giqa_synth_score", "giqa_synth_mcq"])
+    assert not (tmp_path / "lmms").exists()  # nothing half-written

@@ -193,16 +193,22 @@ def export_lmms_tasks(folder: Path, task_names: Sequence[str], limit: int | None
                       model_formats: dict[str, tuple[str, str, bool]] | None = None) -> list[Path]:
     """Write the lmms-eval task folder; returns the YAML files written."""
     from ..datasets import load_docs
+    from ..errors import ConfigError
     from ..evaluator import read_image_size
     from ..task import task_index
 
     formats = {**MODEL_FORMATS, **(model_formats or {})}
     specific = {name: {"box_format": f, "frame": fr, "emits_boxes": e} for name, (f, fr, e) in formats.items()}
+    tasks = task_index().resolve(list(task_names))
+    scored = [t.name for t in tasks if t.scoring]
+    if scored:  # their records are not grounding docs: exported as such they would be the wrong questions
+        raise ConfigError(f"{', '.join(scored)}: score and multiple-choice tasks (docs/score.md) cannot be exported; "
+                          "export-lmms-tasks writes grounding tasks (DES/VQA) only")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(exist_ok=True)
     (folder / "giqa_utils.py").write_text(UTILS_SOURCE, encoding="utf-8")
     written = []
-    for task in task_index().resolve(list(task_names)):
+    for task in tasks:
         lmms_name = task.name if task.name.startswith("giqa_") else f"giqa_{task.name}"
         metrics = [m.name for m in task.metrics]
         rows = []
