@@ -106,15 +106,20 @@ def rescore_run(run_dir: Path, output: Path | None = None, judge: str | None = N
     return doc
 
 
-def log_to_replay(run_dir: Path, target: Path) -> int:
-    """Turn a run's sample logs into a replay file of ``{task, doc_id, answer}``; returns the count."""
+def log_to_replay(run_dir: Path, target: Path) -> tuple[int, int]:
+    """Turn a run's sample logs into a replay file of ``{task, doc_id, answer}``; returns (answers written,
+    likelihood rows left out). A row answered by choice likelihood has no generated answer, only a readable
+    summary of its log-probabilities, which a replay would read back as a different answer."""
     logs = sorted(Path(run_dir).glob("samples_*.jsonl"))
     if not logs:  # an empty replay file would only fail later, far from the cause
         raise DatasetError(f"{run_dir} has no samples_<task>.jsonl: --to_replay needs a run made with --log_samples")
     rows = []
+    left_out = 0
     for log in logs:
         for row in read_jsonl(log):
-            if row.get("answer") is not None:
+            if row.get("method") == "likelihood":
+                left_out += 1
+            elif row.get("answer") is not None:
                 rows.append({"task": row["task"], "doc_id": row["doc_id"], "answer": row["answer"]})
     atomic_write_jsonl(target, rows)
-    return len(rows)
+    return len(rows), left_out

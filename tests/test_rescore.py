@@ -35,10 +35,25 @@ def test_rescore_reproduces_every_metric_without_a_model(tmp_path, tiny_task):
 def test_logs_turn_back_into_a_replay_file_that_gives_the_same_results(tmp_path, tiny_task):
     task, out, original = logged_run(tmp_path, tiny_task)
     replay = tmp_path / "replayed.jsonl"
-    assert log_to_replay(out, replay) == 6
+    assert log_to_replay(out, replay) == (6, 0)
     again = evaluate(RunConfig(model="replay", model_args={"path": str(replay)}, tasks=[task], progress=False,
                                bootstrap=200))
     assert again["results"][task]["metrics"] == original["results"][task]["metrics"]
+
+
+def test_likelihood_rows_stay_out_of_a_replay_and_the_command_names_the_declared_format(tmp_path, tiny_task,
+                                                                                        capsys):
+    task, out, _ = logged_run(tmp_path, tiny_task)
+    # a multiple-choice log answered by likelihood: its "answer" only summarizes the log-probabilities
+    summary = {"task": "mcq", "doc_id": "q1", "method": "likelihood", "answer": "B (A -2.30, B -0.10)",
+               "log_probs": [-2.3, -0.1]}
+    (out / "samples_mcq.jsonl").write_text(json.dumps(summary) + "\n")
+    replay = tmp_path / "replayed.jsonl"
+    assert main(["rescore", str(out), "--to_replay", str(replay)]) == 0
+    printed = capsys.readouterr().out
+    assert f"path={replay},box_format=giqa_grid)" in printed
+    assert "left out 1 answers given by choice likelihood" in printed
+    assert all(json.loads(line)["task"] == task for line in replay.read_text().splitlines())
 
 
 def test_rescore_command_prints_the_table(tmp_path, tiny_task, capsys):

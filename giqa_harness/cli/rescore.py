@@ -13,7 +13,7 @@ from .helptext import command_parser
 
 
 def main(argv: Sequence[str], command: str = "rescore") -> int:
-    from ..leaderboard import format_run_table
+    from ..leaderboard import format_run_table, load_results
     from ..models import parse_model_args
     from ..rescore import log_to_replay, rescore_run
     from .run import exit_status
@@ -29,8 +29,12 @@ def main(argv: Sequence[str], command: str = "rescore") -> int:
     p.add_argument("--to_replay", type=Path, help="write the logged answers as a replay JSONL instead")
     args = p.parse_args(list(argv))
     if args.to_replay:
-        n = log_to_replay(args.run_dir, args.to_replay)
-        print(f"wrote {n} answers to {args.to_replay} (use --model replay --model_args path={args.to_replay},box_format=...)")
+        n, left_out = log_to_replay(args.run_dir, args.to_replay)
+        declared = ((load_results(args.run_dir).get("model") or {}).get("box_format") or {}).get("name", "...")
+        print(f"wrote {n} answers to {args.to_replay} (use --model replay --model_args "
+              f"path={args.to_replay},box_format={declared})")
+        if left_out:
+            print(f"left out {left_out} answers given by choice likelihood: a replay answers by generation only")
         return 0
     results = rescore_run(args.run_dir, args.output_path, args.judge, parse_model_args(args.judge_args),
                           args.seed, args.bootstrap)
