@@ -93,6 +93,7 @@ def test_without_choice_scoring_the_task_is_answered_by_generation_and_says_so(s
     assert (coverage["applicable"], coverage["scored"], coverage["failed_metric"]) == (6, 5, 1)
     assert not coverage["complete"] and result["metrics"]["srcc"]["notes"][0]["kind"] == "incomplete"
     assert "plcc_logistic" in result["metrics"]
+    assert set(result["timings"]) == {"prepare_s", "generate_s", "score_s"}  # as a grounding task's
 
 
 class Unreachable(Words):

@@ -129,6 +129,7 @@ def run_score_task(ev: "Evaluator", task: "TaskConfig", records: Sequence[ScoreD
     spec = read_spec(task.scoring, str(task.path))
     method = resolve_method(spec, ev.adapter, task.name)
     items = ev.prepare(task, [as_doc(r, spec) for r in records])
+    prepared = time.perf_counter()
     log_probs: dict[int, list[float]] = {}
     if method == LIKELIHOOD:
         log_probs, reused = score_choices(ev, task, items, [choice_inputs(r, spec) for r in records])
@@ -137,6 +138,7 @@ def run_score_task(ev: "Evaluator", task: "TaskConfig", records: Sequence[ScoreD
         ev.generate(task, items)
         reused = sum(it.cached for it in items)
         fresh = sum(1 for it in items if it.answer is not None and not it.cached)
+    answered = time.perf_counter()
     rows = []
     for i, (record, it) in enumerate(zip(records, items)):
         row: dict[str, Any] = {"doc_id": record.doc_id, "task": task.name, "kind": it.doc.kind, "image": record.image,
@@ -148,6 +150,9 @@ def run_score_task(ev: "Evaluator", task: "TaskConfig", records: Sequence[ScoreD
         rows.append(row)
     result = score_rows(task, spec, records, rows, method, ev.config.bootstrap, ev.config.seed)
     result["cache"] = {"reused": reused, "generated": fresh}
+    # the same phases as a grounding task's timings (answering by likelihood counts as generation)
+    result["timings"] = {"prepare_s": prepared - started, "generate_s": answered - prepared,
+                         "score_s": time.perf_counter() - answered}
     return result, rows
 
 
