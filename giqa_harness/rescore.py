@@ -14,7 +14,8 @@ from .boxes.formats import format_from_description
 from .cache import CachedLLM, ResponseCache
 from .docs import Doc
 from .errors import ConfigError, DatasetError, UnknownNameError
-from .evaluator import Prepared, build_judge, environment_versions, score_samples
+from .evaluator import Prepared, build_judge, environment_versions
+from .sample_scoring import score_samples
 from .leaderboard import load_results
 from .output import REDACTED, atomic_write_json, atomic_write_jsonl, read_jsonl, redact
 from .run_status import run_problems

@@ -83,7 +83,8 @@ def score_payloads(payloads: Sequence[dict[str, Any]]) -> dict[str, Any]:
     list of payloads, so the task is scored once)."""
     from ..boxes.formats import get_format
     from ..datasets import load_docs
-    from ..evaluator import Prepared, score_samples
+    from ..evaluator import Prepared
+    from ..sample_scoring import score_samples
     from ..task import task_index
 
     key = json.dumps([[p["doc_id"], p["answer"], p["box_format"], p["frame"]] for p in payloads], sort_keys=True)
