@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 import yaml
 
+from giqa_harness.errors import ConfigError
 from giqa_harness.evaluator import RunConfig, evaluate
 from giqa_harness.interop import lmms_tasks
 from giqa_harness.interop.lmms_tasks import export_lmms_tasks
@@ -79,10 +81,6 @@ def test_lmms_scoring_equals_giqa_harness_on_the_same_answers(tmp_path, tiny_tas
 
 
 def test_a_score_task_is_refused_rather_than_exported_as_grounding_questions(tmp_path):
-    import pytest
-
-    from giqa_harness.errors import ConfigError
-
     with pytest.raises(ConfigError, match="giqa_synth_score, giqa_synth_mcq: score and multiple-choice tasks"):
         export_lmms_tasks(tmp_path / "lmms", ["giqa_synth_score", "giqa_synth_mcq"])
     assert not (tmp_path / "lmms").exists()  # nothing half-written

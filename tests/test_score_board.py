@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from giqa_harness.cli import main
 from giqa_harness.leaderboard import header
 from giqa_harness.score import board
@@ -87,3 +89,11 @@ def test_a_run_without_a_task_of_the_layout_is_left_out_with_a_line(tmp_path, ca
     assert main(["leaderboard", str(scores), "--markdown"]) == 0
     out, err = capsys.readouterr()
     assert "| run |" not in out and f"{scores}: no *_des or *_vqa task (it has: giqa_synth_score)" in err
+
+
+def test_table5_options_are_refused_with_another_layout(tmp_path, capsys):
+    run = _run(tmp_path / "a", "llava", "likelihood", [("koniq10k", "level")])
+    with pytest.raises(SystemExit) as info:
+        main(["leaderboard", str(run), "--layout", "score", "--reference", "--extended"])
+    assert info.value.code == 2
+    assert "--reference, --extended: only for the Table 5 layout, not --layout score" in capsys.readouterr().err

@@ -31,6 +31,10 @@ def main(argv: Sequence[str], command: str = "leaderboard") -> int:
                    help="table5: the paper's Table 5 (default); score: SRCC/PLCC per score dataset; "
                         "mcq: multiple-choice accuracy by type and concern (docs/score.md)")
     args = p.parse_args(list(argv))
+    table5_only = [flag for flag, given in (("--reference", args.reference), ("--extended", args.extended),
+                                            ("--des_task", args.des_task), ("--vqa_task", args.vqa_task)) if given]
+    if args.layout != "table5" and table5_only:  # silently ignored, they would look applied
+        p.error(f"{', '.join(table5_only)}: only for the Table 5 layout, not --layout {args.layout}")
     if not args.results and not args.reference:
         p.error("give at least one results file (or --reference for the published rows)")
     names = [n.strip() for n in args.names.split(",")] if args.names else None
