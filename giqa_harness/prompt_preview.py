@@ -14,6 +14,8 @@ from typing import IO, Any
 
 from .evaluator import Evaluator, RunConfig, build_request
 from .prefetch import load_image
+from .score.runner import LIKELIHOOD, as_doc, choice_inputs, resolve_method
+from .score.spec import read_spec
 
 DEFAULT_LIMIT = 3  # docs per task when --limit is not given
 
@@ -26,11 +28,13 @@ def preview_prompts(config: RunConfig, out: IO[str], adapter: Any = None) -> int
     shown = 0
     try:
         for task in evaluator.tasks:
-            if task.scoring:  # its requests are built by giqa_harness/score/, not as sample prompts
-                out.write(f"=== {task.name}: a score task; its prompts are not previewed\n\n")
-                continue
-            items = evaluator.prepare(task, evaluator.docs[task.name])
-            for item in items:
+            records, scored_by = evaluator.docs[task.name], {}
+            if task.scoring:  # score and multiple-choice tasks: the question the runner asks, and how it answers
+                spec = read_spec(task.scoring, str(task.path))
+                method = resolve_method(spec, evaluator.adapter, task.name)
+                scored_by = {r.doc_id: choice_inputs(r, spec) for r in records} if method == LIKELIHOOD else {}
+                records = [as_doc(r, spec) for r in records]
+            for item in evaluator.prepare(task, records):
                 header = f"=== {task.name} · {item.doc.doc_id}"
                 if item.failure is not None:
                     out.write(f"{header}: not rendered ({item.failure})\n\n")
@@ -38,6 +42,10 @@ def preview_prompts(config: RunConfig, out: IO[str], adapter: Any = None) -> int
                 request = build_request(task, item, load_image(item.doc.image))
                 prompt = evaluator.adapter.render_prompts([request])[0]
                 text = prompt if prompt is not None else f"(model {evaluator.adapter.name!r} cannot show its prompt)"
+                if item.doc.doc_id in scored_by:
+                    prefix, candidates = scored_by[item.doc.doc_id]
+                    text += (f"\n--- scored by likelihood: log P(candidate | prompt{' + ' + repr(prefix) if prefix else ''})"
+                             f" for {', '.join(map(repr, candidates))}")
                 out.write(f"{header}\n{text}\n\n")
                 shown += 1
     finally:

@@ -72,3 +72,36 @@ def test_a_llava_dry_run_shows_the_authors_conversation(tmp_path, tiny_task, cap
     assert ("A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, "
             "detailed, and polite answers to the user's questions. USER: <image>\nDescribe and evaluate the quality "
             "of the image. ASSISTANT:") in capsys.readouterr().out
+
+
+class RenderAndScore(RenderOnly):
+    name = "render_and_score"
+
+    def supports_choice_scoring(self):
+        return True
+
+    def score_choices(self, requests):
+        GENERATED.extend(r.request.doc_id for r in requests)
+        return [[0.0] * len(r.candidates) for r in requests]
+
+
+class _ScoringPlugin:
+    @hookimpl
+    def register_models(self, register):
+        register(RenderAndScore)
+
+
+def test_score_and_multiple_choice_prompts_are_shown_with_how_they_are_answered(plugin, capsys):
+    plugin(_Plugin(), name="render_only")
+    plugin(_ScoringPlugin(), name="render_and_score")
+    assert main(["--model", "render_only", "--tasks", "giqa_synth_score,giqa_synth_mcq", "--limit", "1",
+                 "--dry_run"]) == 0
+    printed = capsys.readouterr().out
+    level = "USER: <image>\nHow would you rate the quality of this image? ASSISTANT:"
+    assert level in printed and "scored by likelihood" not in printed  # no choice scoring: answered by generation
+    assert "=== giqa_synth_mcq · " in printed and "\nA." in printed
+    assert main(["--model", "render_and_score", "--tasks", "giqa_synth_score", "--limit", "1", "--dry_run"]) == 0
+    printed = capsys.readouterr().out
+    assert level + "\n--- scored by likelihood: log P(candidate | prompt + ' The quality of the image is') for " \
+                   "' excellent', ' good', ' fair', ' poor', ' bad'" in printed
+    assert GENERATED == []

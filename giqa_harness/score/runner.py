@@ -18,7 +18,7 @@ from ..docs import Doc
 from ..errors import ConfigError, EndpointUnreachableError, GiqaError
 from ..metrics.base import MetricResult, bootstrap_ci
 from ..metrics.coverage import Coverage, coverage_notes
-from ..models import ChoiceRequest, ChoiceScoringUnsupported, Request
+from ..models import ChoiceRequest, ChoiceScoringUnsupported
 from .answers import LETTERS, expected_level, options_text, read_level, read_option
 from .correlation import LABELS, correlations
 from .loaders import McqDoc, ScoreDoc
@@ -65,15 +65,6 @@ def choice_inputs(item: ScoreDoc | McqDoc, spec: ScoringSpec) -> tuple[str, tupl
     return prefix, tuple(f" {word}" for word, _ in spec.levels)
 
 
-def _request(task: "TaskConfig", it: "Prepared") -> Request:
-    from ..prefetch import load_image
-
-    assert it.image_size is not None and it.referring is not None
-    return Request(doc_id=it.doc.doc_id, task=task.name, question=it.question, image=load_image(it.doc.image),
-                   image_size=it.image_size, referring=it.referring.groundings, raw_question=it.doc.question,
-                   kind=it.doc.kind, generation_kwargs=dict(task.generation_kwargs))
-
-
 def _checked(adapter: Any, choices: Sequence[ChoiceRequest]) -> list[list[float]]:
     scores = adapter.score_choices(list(choices))
     if not isinstance(scores, list) or len(scores) != len(choices) or any(
@@ -85,6 +76,9 @@ def _checked(adapter: Any, choices: Sequence[ChoiceRequest]) -> list[list[float]
 def score_choices(ev: "Evaluator", task: "TaskConfig", items: list["Prepared"],
                   inputs: list[tuple[str, tuple[str, ...]]]) -> tuple[dict[int, list[float]], int]:
     """Log-probabilities by item index (failures recorded on the items), and how many came from the cache."""
+    from ..evaluator import build_request
+    from ..prefetch import load_image
+
     keys = {i: cache_key(choice=list(inputs[i]), answer=it.key) for i, it in enumerate(items) if it.failure is None}
     found = ev.cache.get_many(list(keys.values())) if ev.cache is not None and keys else {}
     out = {i: json.loads(found[k]) for i, k in keys.items() if k in found}
@@ -95,7 +89,7 @@ def score_choices(ev: "Evaluator", task: "TaskConfig", items: list["Prepared"],
         batch, requests = [], []
         for i in pending[start:start + size]:
             try:
-                request = _request(task, items[i])
+                request = build_request(task, items[i], load_image(items[i].doc.image))
             except Exception as exc:
                 items[i].failure = f"image {items[i].doc.image}: {type(exc).__name__}: {exc}"
                 continue
