@@ -66,6 +66,7 @@ class RunConfig:
                 "model_args": self.model_args,
                 "tasks": self.tasks,
                 "batch_size": self.batch_size,
+                "prefetch": self.prefetch,
                 "limit": self.limit,
                 "include_path": [str(p) for p in self.include_path],
                 "gen_kwargs": self.gen_kwargs,

@@ -167,3 +167,19 @@ def test_device_reaches_a_model_that_takes_one(tmp_path):
     results = json.loads((out / "results.json").read_text())
     assert results["config"]["model_args"]["device"] == "cpu"
     assert "Loading weights" not in done.stderr and "it/s]" not in done.stderr  # no tqdm bar of any kind
+
+
+def test_prefetch_sets_the_depth_records_it_and_leaves_the_samples_alike(folder, tmp_path):
+    samples = {}
+    for depth in ("0", "3"):
+        done = classical(folder, tmp_path / depth, "--prefetch", depth, "--log_samples")
+        assert done.returncode == 0, done.stderr
+        results = json.loads((tmp_path / depth / "results.json").read_text())
+        assert results["config"]["prefetch"] == int(depth)
+        samples[depth] = [json.loads(line)["parsed"] for line in (tmp_path / depth / "samples_my_des.jsonl").open()]
+    assert samples["0"] == samples["3"] and len(samples["0"]) == 2
+    default = classical(folder, tmp_path / "default")
+    assert default.returncode == 0, default.stderr
+    assert json.loads((tmp_path / "default" / "results.json").read_text())["config"]["prefetch"] == 2
+    negative = classical(folder, tmp_path / "bad", "--prefetch", "-1")
+    assert negative.returncode == 2 and "--prefetch must be 0" in negative.stderr

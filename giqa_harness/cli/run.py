@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..models import parse_model_args
+from ..prefetch import DEFAULT_DEPTH
 from .helptext import HelpFormatter
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include_path", action="append", default=[], type=Path, metavar="DIR",
                    help="also read task YAML files from DIR (repeatable); they replace registered tasks of the same name")
     p.add_argument("--batch_size", type=int, default=1, help="requests per generate() call (results do not depend on it)")
+    p.add_argument("--prefetch", type=int, default=DEFAULT_DEPTH, metavar="N",
+                   help=f"batches of images decoded and prepared ahead of generation by worker threads "
+                        f"(default {DEFAULT_DEPTH}; 0 = none; results do not depend on it)")
     p.add_argument("--limit", type=float, default=None,
                    help="only the first N docs of each task; a value below 1 is a fraction of each task (0.5 = half)")
     p.add_argument("--gen_kwargs", default="",
@@ -75,6 +79,8 @@ def main(argv: Sequence[str], command: str = "run") -> int:
     args = parser.parse_args(list(argv))
     if args.log_samples and args.output_path is None:  # lmms-eval refuses this too: nothing would be written
         parser.error("--log_samples needs --output_path (the folder samples_<task>.jsonl are written to)")
+    if args.prefetch < 0:
+        parser.error(f"--prefetch must be 0 (no prefetching) or a positive number of batches, got {args.prefetch}")
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     model_args = parse_model_args(args.model_args)
     if args.device is not None:
@@ -87,6 +93,7 @@ def main(argv: Sequence[str], command: str = "run") -> int:
         model_args=model_args,
         tasks=tasks,
         batch_size=args.batch_size,
+        prefetch=args.prefetch,
         limit=limit_value(args.limit),
         include_path=list(args.include_path),
         gen_kwargs=parse_model_args(args.gen_kwargs),
