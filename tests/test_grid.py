@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from giqa_harness.boxes import Box, Grounding
 from giqa_harness.boxes.formats.grid import GridFormat, cell_index, decode_cells, encode_box, snap_to_grid
-from giqa_harness.boxes.frames import PadSquareFrame
+from giqa_harness.boxes.frames import Frame, PadSquareFrame, parse_frame
 
 SIZE = (640, 480)
 unit = st.floats(0.0, 1.0)
@@ -76,3 +76,14 @@ def test_a_padded_frame_moves_the_cells_onto_the_padded_square():
     (box,) = fmt.parse("[a](<0, 399>)", SIZE).boxes
     assert box.y1 == 0.0 and box.y2 == 1.0
     assert abs(box.x1 - 0.025) < 1e-12
+
+
+@given(st.integers(0, 399), st.integers(0, 399), st.sampled_from(["original", "pad_square", "center_crop", "resized:336x336"]),
+       st.tuples(st.integers(1, 2000), st.integers(1, 2000)))
+@settings(max_examples=300, deadline=None)
+def test_a_parsed_pair_is_the_decoded_cells_taken_through_the_frame(a, b, spec, size):
+    """The parser orders and clips each pair once, in the frame; the result is the box of the
+    two-step definition: `decode_cells`, then the generic frame conversion with both clips."""
+    frame = parse_frame(spec)
+    (grounding,) = GridFormat(frame=frame).parse(f"the [sky](<{a}, {b}>) is bright", size).groundings
+    assert grounding.boxes == (Frame.to_box(frame, decode_cells(a, b).as_tuple(), size),)

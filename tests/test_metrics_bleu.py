@@ -43,6 +43,21 @@ sentences = st.lists(words, min_size=0, max_size=14)
 corpora = st.lists(st.tuples(sentences, sentences), min_size=1, max_size=6)
 
 
+@given(sentences, sentences)
+@settings(max_examples=100, deadline=None)
+def test_clipped_matches_are_counted_by_definition(candidate, reference):
+    """The scorer counts n-grams with shifted zips; here every n-gram is sliced out one by one."""
+    def grams(tokens, k):
+        return [tuple(tokens[i:i + k]) for i in range(len(tokens) - k + 1)]
+
+    stats = sample_statistics(candidate, reference)
+    for k in range(1, 5):
+        ref = grams(reference, k)
+        expected = sum(min(grams(candidate, k).count(g), ref.count(g)) for g in set(grams(candidate, k)))
+        assert stats["correct"][k - 1] == expected
+        assert stats["guess"][k - 1] == len(grams(candidate, k))
+
+
 @st.composite
 def sharing_a_4gram(draw):
     """A (candidate, reference) pair whose candidate copies at least four consecutive reference words."""

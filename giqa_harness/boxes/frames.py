@@ -54,20 +54,29 @@ class Frame(ABC):
         return self.name
 
 
-@dataclass(frozen=True)
-class OriginalFrame(Frame):
-    """The model squashed the whole image to its input size: numbers already describe the original."""
-
-    name: str = "original"
-
-    def frame_size(self, image_size: ImageSize) -> ImageSize:
-        return image_size
+class SameCoordinatesFrame(Frame):
+    """A frame whose normalized coordinates are the original image's (only its pixel size may differ)."""
 
     def to_original(self, coords: Coords, image_size: ImageSize) -> Coords:
         return coords
 
     def from_original(self, box: Box, image_size: ImageSize) -> Coords:
         return box.as_tuple()
+
+    def to_box(self, coords: Coords, image_size: ImageSize) -> Box | None:
+        # Clipping once is enough: the conversion is the identity, and a clipped box clips to itself.
+        # Parsers call this for every box they read.
+        return Box.from_corners(*coords)
+
+
+@dataclass(frozen=True)
+class OriginalFrame(SameCoordinatesFrame):
+    """The model squashed the whole image to its input size: numbers already describe the original."""
+
+    name: str = "original"
+
+    def frame_size(self, image_size: ImageSize) -> ImageSize:
+        return image_size
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,7 @@ class CenterCropFrame(Frame):
 
 
 @dataclass(frozen=True)
-class ResizedFrame(Frame):
+class ResizedFrame(SameCoordinatesFrame):
     """The image squashed to a fixed ``width`` x ``height`` input; a pixel format reads that size."""
 
     width: int = 0
@@ -171,12 +180,6 @@ class ResizedFrame(Frame):
 
     def frame_size(self, image_size: ImageSize) -> ImageSize:
         return (self.width, self.height)
-
-    def to_original(self, coords: Coords, image_size: ImageSize) -> Coords:
-        return coords
-
-    def from_original(self, box: Box, image_size: ImageSize) -> Coords:
-        return box.as_tuple()
 
     def describe(self) -> str:
         return f"resized:{self.width}x{self.height}"

@@ -53,16 +53,18 @@ def ptb_tokenize(texts: Sequence[str]) -> list[list[str]]:
     return [tokenized[i][0].split() for i in range(len(texts))]
 
 
-def ngram_counts(tokens: Sequence[str], n: int = MAX_N) -> Counter[tuple[str, ...]]:
-    return Counter(tuple(tokens[i : i + k]) for k in range(1, n + 1) for i in range(len(tokens) - k + 1))
+def ngrams(tokens: Sequence[str], k: int) -> Counter[tuple[str, ...]]:
+    """How often each k-gram of ``tokens`` occurs (zip of shifted slices: the scorer's inner loop)."""
+    return Counter(zip(*[tokens[i:] for i in range(k)]))
 
 
 def sample_statistics(candidate: Sequence[str], reference: Sequence[str], n: int = MAX_N) -> dict[str, Any]:
     """One sample's BLEU statistics: lengths, n-gram guesses and clipped matches for n = 1..4."""
-    ref_counts = ngram_counts(reference, n)
     correct = [0] * n
-    for gram, count in ngram_counts(candidate, n).items():
-        correct[len(gram) - 1] += min(count, ref_counts.get(gram, 0))
+    for k in range(1, n + 1):
+        ref_counts = ngrams(reference, k)
+        correct[k - 1] = sum(min(count, ref_counts[gram]) for gram, count in ngrams(candidate, k).items()
+                             if gram in ref_counts)
     return {
         "testlen": len(candidate),
         "reflen": len(reference),

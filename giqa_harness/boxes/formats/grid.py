@@ -33,21 +33,22 @@ def cell_index(x: float, y: float, n: int = GRID_SIZE) -> int:
     return row * n + col
 
 
-def cell_centre(idx: int, n: int = GRID_SIZE) -> tuple[float, float]:
-    return ((idx % n + 0.5) / n, (idx // n + 0.5) / n)
-
-
 def encode_box(box: Box, n: int = GRID_SIZE) -> tuple[int, int]:
     return cell_index(box.x1, box.y1, n), cell_index(box.x2, box.y2, n)
 
 
+def cell_corners(idx_l: int | None, idx_r: int | None, n: int = GRID_SIZE) -> tuple[float, float, float, float] | None:
+    """The two cells' centres as ``(x_l, y_l, x_r, y_r)``, not yet ordered; None when an index is
+    missing (too many digits) or outside the grid."""
+    if idx_l is None or idx_r is None or not (0 <= idx_l < n * n and 0 <= idx_r < n * n):
+        return None
+    return ((idx_l % n + 0.5) / n, (idx_l // n + 0.5) / n, (idx_r % n + 0.5) / n, (idx_r // n + 0.5) / n)
+
+
 def decode_cells(idx_l: int, idx_r: int, n: int = GRID_SIZE) -> Box | None:
     """Both corners to cell centres; None when an index is outside the grid."""
-    if not (0 <= idx_l < n * n and 0 <= idx_r < n * n):
-        return None
-    x1, y1 = cell_centre(idx_l, n)
-    x2, y2 = cell_centre(idx_r, n)
-    return Box.from_corners(x1, y1, x2, y2)
+    corners = cell_corners(idx_l, idx_r, n)
+    return None if corners is None else Box.from_corners(*corners)
 
 
 def snap_to_grid(box: Box, n: int = GRID_SIZE) -> Box:
@@ -76,14 +77,15 @@ class GridFormat(BoxFormat):
             phrase, inside = match.group(1), match.group(2)
             if "<" not in inside:
                 continue
-            item = Found(match.start(), match.end(), phrase=phrase, keep=phrase)
-            # Anything in the brackets that is not a well-formed pair is a malformed box.
-            leftover = _CELL_PAIR.sub("", inside)
-            item.dropped += leftover.count("<")
-            for pair in _CELL_PAIR.finditer(inside):
-                idx_l, idx_r = index_value(pair.group(1)), index_value(pair.group(2))
-                cells = None if idx_l is None or idx_r is None else decode_cells(idx_l, idx_r, n)
-                box = None if cells is None else frame_box(self.frame, cells.as_tuple(), image_size)
+            pairs = _CELL_PAIR.findall(inside)
+            # Anything in the brackets that is not a well-formed pair is a malformed box (each pair
+            # holds exactly one '<').
+            item = Found(match.start(), match.end(), phrase=phrase, keep=phrase,
+                         dropped=inside.count("<") - len(pairs))
+            for left, right in pairs:
+                corners = cell_corners(index_value(left), index_value(right), n)
+                # The frame orders and clips the corners, as `decode_cells` would (one clip, not two).
+                box = None if corners is None else frame_box(self.frame, corners, image_size)
                 if box is None:
                     item.dropped += 1
                 else:

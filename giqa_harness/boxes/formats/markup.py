@@ -160,21 +160,21 @@ def plain_text(text: str, cuts: Sequence[tuple[int, int, str]]) -> str:
 
 
 def _append(out: list[str], segment: str, joined: bool) -> None:
+    """Add a non-empty ``segment``; ``out`` never holds an empty piece, so its tail is ``out[-1]``."""
     if not segment:
         return
-    if joined:
-        tail = next((p for p in reversed(out) if p), "")
-        if tail:
-            if tail[-1] in " \t" and segment[0] in _CLOSERS:
-                _strip_tail(out)
-            elif tail[-1].isalnum() and segment[0].isalnum():
-                out.append(" ")
+    if joined and out:
+        tail = out[-1]
+        if tail[-1] in " \t" and segment[0] in _CLOSERS:
+            _strip_tail(out)
+        elif tail[-1].isalnum() and segment[0].isalnum():
+            out.append(" ")
     out.append(segment)
 
 
 def _strip_tail(out: list[str]) -> None:
-    for i in range(len(out) - 1, -1, -1):
-        if out[i]:
-            out[i] = out[i].rstrip(" \t")
-            if out[i]:
-                return
+    while out:
+        out[-1] = out[-1].rstrip(" \t")
+        if out[-1]:
+            return
+        out.pop()
