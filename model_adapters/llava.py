@@ -41,6 +41,7 @@ from .hf_common import (
     HFVisionAdapter, check_prompt_template, load_model, load_processor, model_input_image, read_config,
     resolve_box_format,
 )
+from .llava_pixels import PreparedImage, SplitEncoder, image_pixels
 
 VICUNA_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
                  "The assistant gives helpful, detailed, and polite answers to the user's questions.")
@@ -139,6 +140,7 @@ class LlavaAdapter(HFVisionAdapter):
             self.options = dataclasses.replace(self.options, device_map=self.options.device)
         self.model = load_model(getattr(transformers, class_name), self.options, **extra)
         self.box_format = resolve_box_format(format_name, self.default_frame(), box_format, frame)
+        self.split_encoder = SplitEncoder(self.processor)
 
     def default_frame(self) -> Frame:
         return PadSquareFrame(color="mean") if self.variant == "1.5" else OriginalFrame()
@@ -153,14 +155,15 @@ class LlavaAdapter(HFVisionAdapter):
         conversation = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
         return self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
 
-    def prepare_image(self, image: Any) -> Any:
-        # 1.5's CLIP tower takes a square; NeXT tiles any aspect ratio itself.
-        return model_input_image(image, self.image_frame, square=self.variant == "1.5")
+    def prepare_image(self, image: Any) -> PreparedImage:
+        # 1.5's CLIP tower takes a square; NeXT tiles any aspect ratio itself (its pixels also depend
+        # on the batch's tiling, so they stay inside the processor call).
+        framed = model_input_image(image, self.image_frame, square=self.variant == "1.5")
+        return PreparedImage(framed, image_pixels(self.processor, framed) if self.variant == "1.5" else None)
 
     def encode(self, requests: Sequence[Request]) -> dict[str, Any]:
-        images = self.prepared_images(requests)
         prompts = [self.prompt(r.question) for r in requests]
-        return self.processor(images=images, text=prompts, return_tensors="pt", padding=True)
+        return self.split_encoder.encode(prompts, self.prepared_images(requests))
 
 
 @hookimpl
