@@ -6,9 +6,9 @@ CPU), and its tokenizer encodes each prompt with the ``<image>`` token repeated 
 feature. The first depends on the image alone, so the prefetch pool's worker threads can do it while
 the model generates (see giqa_harness/prefetch.py); only the tokenization stays in ``generate``.
 
-The split is checked against the processor rather than trusted: the first batch is also encoded by
-the whole processor call, and only when every tensor is identical are later batches encoded the
-split way. A processor that expands prompts differently (another transformers version, a custom
+The split is checked against the processor rather than trusted: the first two requests of the first
+batch are also encoded by the whole processor call, and only when every tensor is identical are
+batches encoded the split way. A processor that expands prompts differently (another transformers version, a custom
 checkpoint) therefore falls back to the whole processor call for the rest of the run, with the same
 inputs as if the split did not exist.
 """
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+VERIFIED_REQUESTS = 2  # requests of the first batch encoded both ways
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,10 +49,14 @@ class SplitEncoder:
         split = self.split(prompts, prepared)
         if split is None:
             return self.whole(prompts, prepared)
-        if self.verified is None:  # the first batch: both ways, and the processor's answer is used
-            whole = self.whole(prompts, prepared)
-            self.verified = same_inputs(split, whole)
-            return whole
+        if self.verified is None:
+            # Compared on (up to) two requests of the first batch: two prompts of different lengths
+            # also check the padding, and the whole call re-processes only two images.
+            head = min(VERIFIED_REQUESTS, len(prompts))
+            self.verified = same_inputs(self.split(prompts[:head], prepared[:head]),
+                                        self.whole(prompts[:head], prepared[:head]))
+            if not self.verified:
+                return self.whole(prompts, prepared)
         return split
 
     def whole(self, prompts: Sequence[str], prepared: Sequence[PreparedImage]) -> Any:
