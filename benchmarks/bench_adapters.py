@@ -13,8 +13,16 @@ Each timing is the median of ``--repeats`` runs, the two sides interleaved in al
 
 ``--realistic`` replaces the small PNGs with 1024x768 JPEGs of textured content (made on the fly, four
 distinct images), the size of real benchmark photographs: decoding, padding and resizing them is then
-a real share of each answer. The harness prepares the next batches' images in worker threads while a
-batch generates (``--prefetch`` batches ahead; 0 turns it off); the bare loop does everything in turn.
+a real share of each answer.
+
+The work per doc is the same on both sides: open and decode the doc's image from disk (each doc, even
+when docs share a file), pad it to a square with the CLIP mean colour, run the image processor
+(resize, crop, normalize) and the tokenizer, ``generate``, ``batch_decode``. The bare loop does all of
+it in turn in one thread, with one processor call per batch. The harness decodes, pads and computes
+each image's pixel values in its prefetch worker threads while a batch generates (``--prefetch``
+batches ahead; 0 turns it off, and the same steps then run in the evaluator's thread), tokenizes in
+``generate``, and also loads the task, re-renders questions, parses answers and writes the sample log.
+Threads only help when a core is free: on a loaded machine the ratio rises.
 """
 
 from __future__ import annotations
