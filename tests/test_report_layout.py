@@ -133,3 +133,18 @@ def test_png_bars_draw_not_applicable_distinctly_from_zero():
     assert len(hatched) == 1 and hatched[0].get_height() > 0  # the N/A run: a full-height hatched outline
     zero = [p for p in bars if not p.get_hatch() and p.get_height() == 0]
     assert len(zero) == 1  # a real 0.0 stays an empty bar, without the N/A mark
+
+
+def test_the_radar_leaves_off_a_metric_some_run_lacks_and_names_it_instead_of_drawing_zero():
+    from giqa_harness.report.charts import radar_axes, radar_svg
+
+    full = {"miou": {"value": 0.6}, "tag_recall": {"value": 0.5}, "bleu4": {"value": 8.0}, "llm_score": {"value": 60.0}}
+    lacking = {**full, "tag_recall": {"value": None, "reason": "N/A: writes no boxes"}}
+    runs = [SimpleNamespace(label=name, side_metric=lambda side, metric, m=m: m.get(metric) if side == "des" else None)
+            for name, m in (("a", full), ("b", lacking))]
+    axes, left_off = radar_axes(runs)
+    assert [title for title, _ in axes] == ["DES mIoU", "BLEU@4", "LLM-Score"] and left_off == ["DES Tag-Recall"]
+    svg = radar_svg(runs)
+    assert "not on the radar (N/A for some run): DES Tag-Recall" in svg
+    assert ">DES Tag-Recall</text>" not in svg  # no axis for it, so no point at the centre
+    assert radar_axes(runs[:1])[1] == [] and "not on the radar" not in radar_svg(runs[:1])

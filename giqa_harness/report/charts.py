@@ -79,9 +79,18 @@ def bars_svg(runs: Sequence[Any], width: int = 860, row_h: int = 16) -> str:
     return "".join(parts)
 
 
-def radar_svg(runs: Sequence[Any], size: int = 420) -> str:
-    """A radar of the main metrics (0–1 scale), one polygon per run."""
+def radar_axes(runs: Sequence[Any]) -> tuple[list[tuple[str, list[tuple[float | None, list[float] | None]]]], list[str]]:
+    """The metrics every run has a value for (the radar's axes), and the metrics left off it because some
+    run has none: a polygon point at the centre would read as a score of 0."""
     table = metric_table(runs)
+    kept = [(title, cells) for title, cells in table if all(v is not None for v, _ in cells)]
+    return kept, [title for title, cells in table if any(v is None for v, _ in cells)]
+
+
+def radar_svg(runs: Sequence[Any], size: int = 420) -> str:
+    """A radar of the main metrics (0–1 scale), one polygon per run; metrics that some run lacks are
+    named under it instead of drawn at 0."""
+    table, left_off = radar_axes(runs)
     if len(table) < 3:
         return ""
     cx = cy = size / 2
@@ -104,10 +113,13 @@ def radar_svg(runs: Sequence[Any], size: int = 420) -> str:
         pts = []
         for i, (title, cells) in enumerate(table):
             value = cells[r][0]
-            pts.append(point(i, radius * max(0.0, min(1.0, _norm(title, value))) if value is not None else 0.0))
+            pts.append(point(i, radius * max(0.0, min(1.0, _norm(title, value)))))
         colour = PALETTE[r % len(PALETTE)]
         joined = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         parts.append(f'<polygon points="{joined}" fill="{colour}" fill-opacity="0.15" stroke="{colour}"/>')
+    if left_off:
+        parts.append(f'<text class="radar-left-off" x="{cx:.1f}" y="{size - 6}" text-anchor="middle">'
+                     f'not on the radar (N/A for some run): {escape(", ".join(left_off))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -148,7 +160,7 @@ def write_pngs(runs: Sequence[Any], folder: Path) -> list[Path]:
     except ImportError:
         raise MissingDependencyError("matplotlib", 'pip install "giqa-harness[report]"', "--plots") from None
     folder.mkdir(parents=True, exist_ok=True)
-    table = metric_table(runs)
+    table, left_off = radar_axes(runs)
     names = [run.label for run in runs]
     fig = bars_figure(runs)
     bars = folder / "metrics_bars.png"
@@ -160,12 +172,14 @@ def write_pngs(runs: Sequence[Any], folder: Path) -> list[Path]:
         fig = plt.figure(figsize=(5, 5))
         ax = fig.add_subplot(polar=True)
         for r, name in enumerate(names):
-            vals = [_norm(t, c[r][0]) if c[r][0] is not None else 0.0 for t, c in table]
+            vals = [_norm(t, c[r][0]) for t, c in table]
             ax.plot(angles, vals + vals[:1], color=PALETTE[r % len(PALETTE)], label=name)
             ax.fill(angles, vals + vals[:1], color=PALETTE[r % len(PALETTE)], alpha=0.12)
         ax.set_xticks(angles[:-1], [t for t, _ in table], fontsize=8)
         ax.set_ylim(0, 1)
         ax.legend(loc="lower right", fontsize=7, bbox_to_anchor=(1.25, -0.1))
+        if left_off:
+            fig.text(0.5, 0.01, f"not on the radar (N/A for some run): {', '.join(left_off)}", ha="center", fontsize=7)
         radar = folder / "metrics_radar.png"
         fig.savefig(radar, dpi=120, bbox_inches="tight")
         plt.close(fig)
