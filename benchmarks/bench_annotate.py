@@ -1,6 +1,6 @@
 """Annotation throughput against an LLM endpoint with a fixed reply latency, next to its bound.
 
-    python benchmarks/bench_annotate.py [--records 192] [--latency 0.2] [--concurrency 8,32] [--repeats 3]
+    python benchmarks/bench_annotate.py [--records 576] [--latency 0.2] [--concurrency 8,32] [--repeats 3]
 
 The whole `annotate` pipeline runs (tags -> detection -> refinement -> fusion -> VQA) with the tiny
 random Grounding DINO as the detector and ``openai:`` as the LLM, pointed at a loopback chat server
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -64,17 +65,33 @@ def replier(latency: float):
     return reply
 
 
+def serve(latency: float, urls: "multiprocessing.Queue[str]", stop: "multiprocessing.Event",
+          calls: "multiprocessing.Value") -> None:
+    """The loopback endpoint, in a process of its own as a real server is: in the annotating process its
+    threads would compete for the interpreter lock with the pipeline being measured."""
+    from giqa_harness.testing.chat_server import ChatServer
+
+    with ChatServer(replier(latency)) as server:
+        urls.put(server.base_url)
+        stop.wait()
+        calls.value = len(server.requests)
+
+
 def run_once(root: Path, detector: Path, records: int, latency: float, concurrency: int, batch: int,
              run: int) -> tuple[float, int, int]:
     """(wall seconds, LLM calls made, records finished) of one annotate run."""
     from giqa_harness.annotate.pipeline import AnnotateConfig, annotate
-    from giqa_harness.testing.chat_server import ChatServer
 
     images, descriptions = root / "images", root / "descriptions.jsonl"
-    with ChatServer(replier(latency)) as server:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch threads inherited
+    urls, stop, calls_made = context.Queue(), context.Event(), context.Value("i", 0)
+    server = context.Process(target=serve, args=(latency, urls, stop, calls_made), daemon=True)
+    server.start()
+    try:
+        base_url = urls.get(timeout=60)
         config = AnnotateConfig(
             images_dir=images, descriptions=descriptions, output=root / f"out_{concurrency}_{run}",
-            llm=f"openai:bench@{server.base_url}", llm_args={"concurrency": concurrency},
+            llm=f"openai:bench@{base_url}", llm_args={"concurrency": concurrency},
             detector="grounding_dino", detector_args={"pretrained": str(detector), "box_threshold": 0.0,
                                                       "text_threshold": 0.0, "max_boxes": 2},
             batch_size=batch, progress=False, use_cache=False, vqa_pairs=2,
@@ -82,7 +99,10 @@ def run_once(root: Path, detector: Path, records: int, latency: float, concurren
         start = time.perf_counter()
         stats = annotate(config)
         wall = time.perf_counter() - start
-        calls = len(server.requests)
+    finally:
+        stop.set()
+        server.join(timeout=30)
+    calls = calls_made.value
     assert stats is not None
     failed = sum(1 for line in (config.output / "records.jsonl").read_text().splitlines()
                  if json.loads(line)["failure"])
@@ -108,7 +128,8 @@ def detector_ms_per_record(root: Path, detector: Path, records: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=192)
+    parser.add_argument("--records", type=int, default=576,
+                        help="records per run; the stage overlap fills and drains over about two chunks, so a short run understates the steady rate")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds the server takes per reply")
     parser.add_argument("--concurrency", default="8,32", help="the LLM client's concurrency, comma-separated")
     parser.add_argument("--batch-factor", type=int, default=2,
