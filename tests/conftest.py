@@ -66,3 +66,13 @@ def tiny_task(tmp_path, plugin):
         return name
 
     return make
+
+
+@pytest.fixture
+def fake_packages(monkeypatch):
+    """The family packages (ferret, mplug_owl2, DepictQA's model) as importable stand-ins for one test."""
+    from family_fakes import forget_fake_packages, use_fake_packages
+
+    use_fake_packages(monkeypatch)
+    yield
+    forget_fake_packages()

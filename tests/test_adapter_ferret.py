@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from family_fakes import build_llama_folder, forget_fake_packages, make_requests, use_fake_packages
+from family_fakes import build_llama_folder, make_requests
 from giqa_harness.boxes.formats import get_format, rerender
 from giqa_harness.boxes.geometry import Box
 from giqa_harness.errors import ConfigError, GiqaError, MissingDependencyError
@@ -18,13 +18,6 @@ from giqa_harness.model_adapters.ferret import FerretAdapter, ferret_prompt, reg
 SYSTEM = ("A chat between a human and an AI that understands visuals. In images, [x, y] denotes points: "
           "top-left [0, 0], bottom-right [width-1, height-1]. Increasing x moves right; y moves down. "
           "Bounding box: [x1, y1, x2, y2]. Image size: 1000x1000. Follow instructions. ")
-
-
-@pytest.fixture
-def fake_packages(monkeypatch):
-    use_fake_packages(monkeypatch)
-    yield
-    forget_fake_packages()
 
 
 @pytest.fixture(scope="module")

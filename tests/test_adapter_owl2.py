@@ -6,18 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from family_fakes import build_llama_folder, forget_fake_packages, make_requests, use_fake_packages
+from family_fakes import build_llama_folder, make_requests
 from giqa_harness.boxes.formats import get_format, rerender
 from giqa_harness.errors import ConfigError, MissingDependencyError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.owl2 import Owl2Adapter, owl2_prompt
-
-
-@pytest.fixture
-def fake_packages(monkeypatch):
-    use_fake_packages(monkeypatch)
-    yield
-    forget_fake_packages()
 
 
 @pytest.fixture(scope="module")

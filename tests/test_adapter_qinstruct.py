@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from family_fakes import (
-    build_llama_folder, forget_fake_packages, make_requests, original_forward_logits, use_fake_packages,
-)
+from family_fakes import build_llama_folder, make_requests, original_forward_logits
 from giqa_harness.errors import ConfigError, ModelLoadError
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.model_adapters.llava import LlavaAdapter
@@ -23,13 +21,6 @@ LLAVA_V1_SYSTEM = ("A chat between a curious human and an artificial intelligenc
                    "The assistant gives helpful, detailed, and polite answers to the human's questions.")
 VICUNA_V1_SYSTEM = ("A chat between a curious user and an artificial intelligence assistant. "
                     "The assistant gives helpful, detailed, and polite answers to the user's questions.")
-
-
-@pytest.fixture
-def fake_packages(monkeypatch):
-    use_fake_packages(monkeypatch)
-    yield
-    forget_fake_packages()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from family_fakes import build_llama_folder, forget_fake_packages, use_fake_packages
+from family_fakes import build_llama_folder
 from giqa_harness.boxes.formats import get_format, rerender
 from giqa_harness.evaluator import build_adapter
 from giqa_harness.models import Request
@@ -38,13 +38,6 @@ def only_prompt(adapter, question):
     request = Request(doc_id="x", task="t", question=text, image=Image.new("RGB", SIZE, (10, 200, 30)),
                       image_size=SIZE, referring=referring.groundings)
     return adapter.render_prompts([request])[0]
-
-
-@pytest.fixture
-def fake_packages(monkeypatch):
-    use_fake_packages(monkeypatch)
-    yield
-    forget_fake_packages()
 
 
 @pytest.fixture(scope="module")
