@@ -192,7 +192,8 @@ class Evaluator:
 
     def generate(self, task: TaskConfig, items: list[Prepared]) -> None:
         """Fill ``answer`` (or ``failure``) for every item; cached answers are reused, new ones stored
-        as each batch finishes."""
+        as the adapter reports each (`ModelAdapter.generate_each`) and again, with full prompts, as
+        each batch finishes."""
         todo = [it for it in items if it.failure is None]
         if self.cache is not None and todo:
             found = self.cache.get_many([it.key for it in todo])
@@ -232,14 +233,14 @@ class Evaluator:
         if not requests:
             return
         try:
-            answers = self._call(requests)
+            answers = self._call(requests, ready)
         except EndpointUnreachableError:
             raise  # the model's endpoint is down: asking sample by sample would only fail each
         except Exception:
             # Isolate the failing sample(s): answer one by one, so one bad input loses nothing else.
             for it, req in zip(ready, requests):
                 try:
-                    it.answer = self._call([req])[0]
+                    it.answer = self._call([req], [it])[0]
                 except EndpointUnreachableError:
                     raise
                 except Exception as exc:
@@ -260,8 +261,12 @@ class Evaluator:
         for it, prompt in zip(items, prompts):
             it.full_prompt = prompt
 
-    def _call(self, requests: list[Request]) -> list[str]:
-        answers = self.adapter.generate(requests)
+    def _call(self, requests: list[Request], items: list[Prepared]) -> list[str]:
+        def store(index: int, answer: str) -> None:  # cached at once: a killed run keeps this answer
+            if self.cache is not None and isinstance(answer, str) and 0 <= index < len(items):
+                self.cache.put_many({items[index].key: answer})
+
+        answers = self.adapter.generate_each(requests, store)
         if not isinstance(answers, list) or len(answers) != len(requests):
             raise GiqaError(
                 f"adapter {self.adapter.name!r} returned {len(answers) if isinstance(answers, list) else type(answers).__name__}"

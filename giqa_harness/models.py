@@ -13,7 +13,7 @@ import re
 import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence
 
 from .errors import ConfigError, GiqaError
 from .output import is_secret_name
@@ -93,6 +93,21 @@ class ModelAdapter(ABC):
     @abstractmethod
     def generate(self, requests: Sequence[Request]) -> list[str]:
         """One answer per request, same order. Must not depend on how requests are batched."""
+
+    def generate_each(self, requests: Sequence[Request], done: Callable[[int, str], None]) -> list[str]:
+        """`generate`, also calling ``done(index, answer)`` for each request as its answer exists, so
+        the evaluator caches it at once: a run killed in the middle of a large ``request_window``
+        keeps what was already answered. Call ``done`` from the thread that called this method, only
+        with a final answer (never for a request that fails), at most once per request; return what
+        `generate` would. Default: `generate`, then ``done`` for each answer (an adapter whose engine
+        only returns at the end of a call has nothing earlier to report). Override it where answers
+        arrive one by one (the ``openai`` adapter reports each HTTP reply as it comes)."""
+        answers = self.generate(requests)
+        # Reported only when the evaluator will accept the whole list (its length, no None).
+        if isinstance(answers, list) and len(answers) == len(requests) and all(isinstance(a, str) for a in answers):
+            for index, answer in enumerate(answers):
+                done(index, answer)
+        return answers
 
     def prepare_image(self, image: "Image.Image") -> Any:
         """The part of this adapter's image work that depends on the image alone (framing, padding,

@@ -33,7 +33,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from giqa_harness.boxes.formats import get_format
 from giqa_harness.errors import ConfigError, GiqaError
@@ -152,11 +152,20 @@ class OpenAIChatAdapter(ModelAdapter):
         return messages
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
+        return self.generate_each(requests, lambda index, answer: None)
+
+    def generate_each(self, requests: Sequence[Request], done: Callable[[int, str], None]) -> list[str]:
+        """`generate`, reporting each reply to ``done`` as its HTTP request completes."""
         outcomes: list[ChatResult | None] = [self._outcomes.pop(r, None) for r in requests]
         if len(requests) > 1:
             self._outcomes.clear()  # a new batch: nothing left over from an earlier one is wanted
         todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
-        for i, result in zip(todo, self.client.post_many([self.request_body(requests[i]) for i in todo])):
+
+        def arrived(position: int, result: ChatResult) -> None:
+            if result.text is not None:
+                done(todo[position], result.text)
+
+        for i, result in zip(todo, self.client.post_many([self.request_body(requests[i]) for i in todo], arrived)):
             outcomes[i] = result
         failed = [i for i, outcome in enumerate(outcomes) if outcome is None or outcome.text is None]
         if failed:

@@ -107,6 +107,8 @@ class VLLMAdapter(ModelAdapter):
     default_box_format = ""
     # The engine schedules requests continuously: hand it this many at a time (not --batch_size), so it
     # is never starved between evaluator batches; images of the next window are prepared meanwhile.
+    # The offline LLM.generate returns only when the whole window is done, so the default
+    # generate_each (answers cached per window) is all this adapter can offer.
     request_window = 256
 
     def __init__(self, pretrained: str | None = None, preset: str | None = None, prompt_template: str | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from giqa_harness.errors import ConfigError, EndpointUnreachableError
 from giqa_harness.llm import build_backend
 from giqa_harness.llm.base import Completion
-from giqa_harness.llm.http_chat import EndpointError, message_text, retry_after_seconds
+from giqa_harness.llm.http_chat import ChatClient, EndpointError, message_text, retry_after_seconds
 from giqa_harness.llm.openai_compat import DEFAULT_BASE_URL, parse_openai_target
 from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
 
@@ -148,6 +149,21 @@ def test_concurrency_is_bounded_and_replies_keep_their_order():
         replies = judge(server, concurrency=3).complete(prompts)
     assert replies == [p.upper() for p in prompts]
     assert server.max_active == 3
+
+
+def test_each_result_is_handed_over_as_its_request_completes_in_the_calling_thread():
+    def slow_first(request):
+        return Reply.chat(request.last_user_text, delay=0.3 if request.last_user_text == "slow" else 0.0)
+
+    reported = []
+    with ChatServer(slow_first) as server:
+        client = ChatClient(server.base_url, concurrency=4)
+        bodies = [{"model": "m", "messages": [{"role": "user", "content": text}]} for text in ("slow", "a", "b")]
+        results = client.post_many(bodies, lambda i, r: reported.append((i, r.text, threading.current_thread())))
+    assert [r.text for r in results] == ["slow", "a", "b"]  # returned in order, as without a callback
+    assert reported[-1][:2] == (0, "slow")  # the slow first request is reported last
+    assert sorted(i for i, _, _ in reported) == [0, 1, 2]
+    assert {thread for _, _, thread in reported} == {threading.current_thread()}
 
 
 def test_request_body_carries_model_system_and_greedy_settings():

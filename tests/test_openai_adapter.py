@@ -5,11 +5,17 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
 from PIL import Image
 
+from giqa_harness.cache import ResponseCache
 from giqa_harness.errors import ConfigError
 from giqa_harness.evaluator import RunConfig, evaluate
 from giqa_harness.testing.chat_server import ChatServer, Reply, unused_port
@@ -158,3 +164,61 @@ def test_the_full_prompt_is_the_messages_sent_with_each_image_named_by_its_size(
                                      {"type": "text", "text": "Describe and evaluate the quality of the image."}]},
     ]
     assert "base64" not in (tmp_path / "run" / f"samples_{task}.jsonl").read_text()
+
+
+def test_a_killed_run_keeps_every_answer_already_received_and_asks_only_for_the_rest(tmp_path):
+    """The window (64 requests) is larger than the task: before per-request caching, a kill lost all."""
+    from giqa_harness.testing.bench import write_bench, write_task
+
+    answered_at_once, total = 3, 6
+    write_task(tmp_path / "tasks", "held", write_bench(tmp_path / "data"), metrics=[])
+    release = threading.Event()
+
+    def first_answers_then_hold(request):
+        if request.number > answered_at_once:
+            release.wait(20)  # held until the client is killed
+        return vlm(request)
+
+    def cli(server, wait=True):
+        args = f"model=served-vlm,base_url={server.base_url},box_format=giqa_grid,concurrency=4,backoff=0.01"
+        cmd = [sys.executable, "-m", "giqa_harness", "--model", "openai", "--model_args", args, "--tasks", "held",
+               "--include_path", str(tmp_path / "tasks"), "--output_path", str(tmp_path / "run"), "--log_samples"]
+        if wait:
+            return subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60)
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    cache_file = tmp_path / "run" / "cache.sqlite"
+    # One server for both runs: its URL is part of the model's identity, hence of every cache key.
+    with ChatServer(first_answers_then_hold) as server:
+        proc = cli(server, wait=False)
+        try:
+            deadline = time.time() + 10
+            # Every request arrived: the client read the first answers (freeing their slots) and holds the rest.
+            while time.time() < deadline and len(server.requests) < total:
+                time.sleep(0.02)
+            assert len(server.requests) == total
+            grace = time.time() + 2  # the answers' cache writes follow their replies closely
+            while time.time() < grace and (not cache_file.exists() or cached_answers(cache_file) < answered_at_once):
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)  # a real kill: no cleanup, no atexit
+            proc.wait()
+        finally:
+            release.set()  # from now on every request is answered at once
+            if proc.poll() is None:
+                proc.kill()
+        assert cached_answers(cache_file) == answered_at_once
+        assert not (tmp_path / "run" / "results.json").exists()
+
+        cli(server)
+        assert len(server.requests) == total + (total - answered_at_once)  # the rerun asked only for the rest
+    result = json.loads((tmp_path / "run" / "results.json").read_text())["results"]["held"]
+    assert result["cache"] == {"reused": answered_at_once, "generated": total - answered_at_once}
+    assert result["n_failed"] == 0
+
+
+def cached_answers(path) -> int:
+    cache = ResponseCache(path)
+    try:
+        return cache.count()
+    finally:
+        cache.close()

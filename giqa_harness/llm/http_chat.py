@@ -31,9 +31,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError, GiqaError
 from .deadline import RequestTimeout, send_within
@@ -132,18 +132,45 @@ class ChatClient:
     def __repr__(self) -> str:
         return f"ChatClient({self.url!r}, concurrency={self.concurrency}, timeout={self.timeout})"
 
-    def post_many(self, bodies: Sequence[dict[str, Any]]) -> list[ChatResult]:
+    def post_many(self, bodies: Sequence[dict[str, Any]],
+                  on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
         """One result per body, same order; requests run concurrently up to ``concurrency``. Raises
-        `EndpointUnreachableError` once the endpoint failed to connect ``max_connect_failures`` times in a row."""
+        `EndpointUnreachableError` once the endpoint failed to connect ``max_connect_failures`` times in a row.
+
+        ``on_result(index, result)``, when given, is called for each body as soon as its request is
+        done (in completion order), in the calling thread, so it needs no locking of its own."""
         tally = RetryTally()
         if len(bodies) <= 1:
-            results = [self._post(body, tally) for body in bodies]
+            results = []
+            for index, body in enumerate(bodies):
+                results.append(self._post(body, tally))
+                if on_result is not None:
+                    on_result(index, results[-1])
         else:
             with ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)),
                                     thread_name_prefix="giqa-chat") as pool:
-                results = list(pool.map(lambda body: self._post(body, tally), bodies))
+                if on_result is None:
+                    results = list(pool.map(lambda body: self._post(body, tally), bodies))
+                else:
+                    results = self._collect(pool, bodies, tally, on_result)
         tally.log(log, self.url, self.max_retries + 1)
         return results
+
+    def _collect(self, pool: ThreadPoolExecutor, bodies: Sequence[dict[str, Any]], tally: RetryTally,
+                 on_result: Callable[[int, ChatResult], None]) -> list[ChatResult]:
+        """`post_many`'s results, handing each to ``on_result`` as it completes."""
+        futures = {pool.submit(self._post, body, tally): index for index, body in enumerate(bodies)}
+        results: list[ChatResult | None] = [None] * len(bodies)
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                results[index] = future.result()  # raises what the request raised, as pool.map would
+                on_result(index, results[index])  # type: ignore[arg-type]
+        except BaseException:
+            for future in futures:  # stop what has not started; the pool waits for the rest
+                future.cancel()
+            raise
+        return results  # type: ignore[return-value]
 
     def post(self, body: dict[str, Any]) -> ChatResult:
         """One request, retried as the module docstring says."""
