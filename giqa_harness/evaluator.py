@@ -161,6 +161,7 @@ class Evaluator:
         self.canonical = get_format(CANONICAL_FORMAT)
         cache_path = config.cache_path or (config.output_path / "cache.sqlite" if config.output_path else None)
         self.cache = ResponseCache(cache_path) if (config.use_cache and cache_path) else None
+        self._stored: set[str] = set()  # answer keys already written by `_call` as each answer came
         # Only rank 0 scores: other ranks of a data-parallel run never load a judge.
         self.judge = (build_judge(config.judge, config.judge_args, self.cache)
                       if config.judge and self.shard.is_main else None)
@@ -213,8 +214,9 @@ class Evaluator:
         try:
             for batch, loaded in prefetched_batches(pending, window, _image_path, loader, self.config.prefetch):
                 self._generate_batch(task, batch, loaded)
-                if self.cache is not None:
-                    self.cache.put_many({it.key: it.answer for it in batch if it.answer is not None})
+                if self.cache is not None:  # answers the adapter reported as they came are stored already
+                    self.cache.put_many({it.key: it.answer for it in batch
+                                         if it.answer is not None and it.key not in self._stored})
                     self.cache.put_many({full_prompt_key(it.key): it.full_prompt for it in batch
                                          if it.answer is not None and it.full_prompt is not None})
                 bar.update(len(batch))
@@ -265,6 +267,7 @@ class Evaluator:
         def store(index: int, answer: str) -> None:  # cached at once: a killed run keeps this answer
             if self.cache is not None and isinstance(answer, str) and 0 <= index < len(items):
                 self.cache.put_many({items[index].key: answer})
+                self._stored.add(items[index].key)
 
         answers = self.adapter.generate_each(requests, store)
         if not isinstance(answers, list) or len(answers) != len(requests):
