@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..errors import ConfigError, GiqaError
-from .deadline import RequestTimeout, send_within
+from .deadline import RequestTimeout, deadline_opener, send_within
 from .failures import DEFAULT_MAX_CONNECT_FAILURES, ConnectBreaker, RetryTally, connect_failure_cause
 from .secrets import Secret, scrub
 
@@ -128,6 +128,7 @@ class ChatClient:
         self._slots = threading.BoundedSemaphore(concurrency)
         self._rng = random.Random()
         self._breaker = ConnectBreaker(self.base_url, max_connect_failures)
+        self._opener = deadline_opener()  # shared by every request and thread of this client
 
     def __repr__(self) -> str:
         return f"ChatClient({self.url!r}, concurrency={self.concurrency}, timeout={self.timeout})"
@@ -220,7 +221,7 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
         request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         with self._slots:
-            status, body, reply_headers = send_within(request, self.timeout)
+            status, body, reply_headers = send_within(request, self.timeout, self._opener)
         retry_after = retry_after_seconds(reply_headers.get("Retry-After") if reply_headers else None)
         return status, body.decode("utf-8", "replace"), retry_after
 
