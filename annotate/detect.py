@@ -110,8 +110,10 @@ class GroundingDinoDetector(Detector):
                       else v.to(self.model.device) for k, v in inputs.items()}
             with torch.inference_mode():
                 outputs = self.model(**inputs)
+            # Token ids as Python ints: decoding each box's label from tensor elements converts them one
+            # by one, which took longer than the model's decoder on the tiny test model.
             results = self.processor.post_process_grounded_object_detection(
-                outputs, inputs["input_ids"], threshold=self.box_threshold, text_threshold=self.text_threshold,
+                outputs, inputs["input_ids"].tolist(), threshold=self.box_threshold, text_threshold=self.text_threshold,
                 target_sizes=[(height, width)] * len(chunk),
             )
             for result in results:

@@ -57,3 +57,33 @@ def test_thresholds_filter_boxes(tiny_gd):
     strict = build_detector("grounding_dino", {"pretrained": str(tiny_gd), "box_threshold": 1.0})
     assert strict.detect(Image.new("RGB", (90, 50)), ["the sky"]) == [[]]
     assert strict.detect(Image.new("RGB", (90, 50)), []) == []
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3])
+def test_detections_equal_transformers_own_call_sequence(tiny_gd, threshold):
+    # The reference: the processor, the model and post-processing with the token tensor, as the
+    # transformers documentation calls them; the detector passes the tokens as ints, which is faster.
+    import torch
+    from transformers import AutoProcessor, GroundingDinoForObjectDetection
+
+    processor = AutoProcessor.from_pretrained(tiny_gd)
+    processor.tokenizer.padding_side = "right"
+    model = GroundingDinoForObjectDetection.from_pretrained(tiny_gd).eval()
+    detector = build_detector("grounding_dino", {"pretrained": str(tiny_gd), "box_threshold": threshold,
+                                                 "text_threshold": threshold, "max_boxes": 100})
+    phrases = ["the sky", "the dog on the grass", "a man in a white shirt"]
+    for width in (64, 97, 130):
+        image = Image.new("RGB", (width, 72), (width % 255, 120, 200))
+        inputs = processor(images=[image] * 3, text=[query_text(p) for p in phrases], padding=True,
+                           return_tensors="pt")
+        with torch.inference_mode():
+            outputs = model(**inputs)
+        reference = processor.post_process_grounded_object_detection(
+            outputs, inputs["input_ids"], threshold=threshold, text_threshold=threshold,
+            target_sizes=[(72, width)] * 3)
+        found = detector.detect(image, phrases)
+        for detections, result in zip(found, reference):
+            expected = sorted((s for s, label in zip(result["scores"].tolist(), result["text_labels"])
+                               if label.strip()), reverse=True)
+            assert [d.score for d in detections] == expected
+            assert len(detections) == len(expected) > 0
