@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a weight-loading bar per run would bury the table
     from giqa_harness.testing.tiny_grounding_dino import build_tiny_grounding_dino
 
     print(f"annotate, {args.records} records, tiny Grounding DINO, loopback LLM replying in {args.latency * 1000:.0f} ms"
